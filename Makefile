@@ -1,0 +1,43 @@
+# repertory — `make run` starts the whole stack, `make test` runs the tests.
+# Both create .venv and install everything on a fresh machine; torch comes from the pins in
+# constraints.txt (local wheels; other versions download gigabytes).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench-solve bench-scrape bench-embed bench-search clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[gpu,scrape,dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/repertory up
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench-solve: $(STAMP)
+	$(BIN)/python bench/solve.py
+
+bench-scrape: $(STAMP)
+	$(BIN)/python bench/scrape.py
+
+bench-embed: $(STAMP)
+	$(BIN)/python bench/embed.py
+
+bench-search: $(STAMP)
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,15 @@
+"""Every actor of repertory, declared on the broker built from settings.
+
+``dramatiq actors --queues solve scrape`` imports this package: that builds the broker (no
+connection is made until it is used) and declares every actor. Heavy resources are created
+later, in worker boot hooks (``pools.middleware.resources``).
+"""
+
+from config.settings import get_settings
+from pools.broker import build_broker
+
+broker = build_broker(get_settings())
+
+from actors import diag, notify, schedules  # noqa: E402,F401  (declare actors)
+
+__all__ = ["broker"]

@@ -1,0 +1,52 @@
+"""A diagnostic actor: lets tests and operators exercise the platform end to end.
+
+``mode``: ``ok`` returns at once, ``sleep`` works for ``seconds`` while honouring cancel,
+``fail`` raises a transient error every time, ``flaky`` fails the first ``failures`` attempts,
+``bad`` raises a permanent error. Every run appends the worker pid to ``repertory:diag:<job>``
+so tests can count how often a job really ran.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import dramatiq
+
+from config.queues import DIAG, PREFIX
+from pools import context
+from pools.errors import PermanentError, TransientError
+
+
+@dramatiq.actor(queue_name=DIAG, store_results=True, max_retries=3, min_backoff=200,
+                max_backoff=1_000)
+def diag(mode: str = "ok", seconds: float = 0.0, failures: int = 0) -> dict[str, Any]:
+    job_id = context.current_job_id() or "adhoc"
+    runs = _record_run(job_id)
+    if mode == "bad":
+        raise PermanentError(f"diag was asked to fail permanently (mode={mode!r})",
+                             kind="bad_input")
+    if mode == "fail" or (mode == "flaky" and runs <= failures):
+        raise TransientError(f"diag transient failure on run {runs}")
+    if mode == "sleep":
+        _sleep(seconds)
+    return {"mode": mode, "pid": os.getpid(), "runs": runs}
+
+
+def _record_run(job_id: str) -> int:
+    store = context._store
+    if store is None:
+        return 1
+    key = f"{PREFIX}:diag:{job_id}"
+    count = store.redis.rpush(key, os.getpid())
+    store.redis.expire(key, 3600)
+    return int(count)
+
+
+def _sleep(seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        context.report_progress(round(seconds - left, 2), seconds)
+        context.raise_if_cancelled()
+        time.sleep(min(0.1, left))

@@ -1,0 +1,59 @@
+"""Errors → HTTP answers. Bad input is a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from pools.errors import PermanentError
+from pools.service import InvalidTransition, JobNotFound
+
+log = logging.getLogger(__name__)
+
+
+class HttpProblem(Exception):
+    """Raise from a route for a 4xx with a message (413 for too large, 415, 422 …)."""
+
+    def __init__(self, status: int, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+
+def _problem(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message, **extra})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(JobNotFound)
+    async def _not_found(request: Request, exc: JobNotFound) -> JSONResponse:
+        return _problem(404, f"no job with id {exc.args[0]!r}")
+
+    @app.exception_handler(InvalidTransition)
+    async def _conflict(request: Request, exc: InvalidTransition) -> JSONResponse:
+        return _problem(409, str(exc))
+
+    @app.exception_handler(PermanentError)
+    async def _bad(request: Request, exc: PermanentError) -> JSONResponse:
+        return _problem(422, exc.message, type=exc.kind)
+
+    @app.exception_handler(HttpProblem)
+    async def _problem_handler(request: Request, exc: HttpProblem) -> JSONResponse:
+        return _problem(exc.status, exc.message, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return _problem(422, f"invalid request: {summary}", details=details)
+
+    @app.exception_handler(redis.RedisError)
+    async def _unavailable(request: Request, exc: redis.RedisError) -> JSONResponse:
+        log.warning("redis unavailable: %s", exc)
+        return _problem(503, "the broker is unavailable; nothing was accepted, try again")

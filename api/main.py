@@ -1,0 +1,41 @@
+"""``create_app()``: the FastAPI application.
+
+Run with ``repertory api`` or ``uvicorn --factory api.main:create_app``.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from api import errors
+from api.routes import dashboard, diag, health, jobs, queues, workers
+from config.settings import Settings, get_settings
+from pools.metrics import RepertoryCollector
+from pools.service import JobService
+
+ROUTERS = (jobs, queues, workers, health, diag, dashboard)
+
+
+def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if broker is None:
+        import actors  # builds the broker and declares every actor
+
+        broker = actors.broker
+    app = FastAPI(
+        title="repertory",
+        version="0.1.0",
+        description="Jobs on Dramatiq for rostering (CP-SAT), scraping and CLIP indexing.",
+    )
+    service = JobService(settings, broker)
+    registry = CollectorRegistry()
+    registry.register(RepertoryCollector(service))
+    service.metrics_registry = registry
+    app.state.settings = settings
+    app.state.service = service
+    errors.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app

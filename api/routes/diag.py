@@ -1,0 +1,24 @@
+"""A diagnostic job: exercises queue, worker, retries and webhooks without a workload."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import IdempotencyKey, Service
+from api.schemas.jobs import Accepted, accepted
+from api.schemas.submit import DiagRequest
+
+router = APIRouter(prefix="/v1/diag", tags=["diag"])
+
+
+@router.post("", status_code=202, response_model=Accepted, summary="Submit a diagnostic job",
+             openapi_extra={"requestBody": {"content": {"application/json": {
+                 "example": {"mode": "sleep", "seconds": 2}}}}})
+def submit_diag(body: DiagRequest, service: Service, key: IdempotencyKey) -> Accepted:
+    sub = service.submit(
+        "diag", kind="diag", kwargs={"mode": body.mode, "seconds": body.seconds,
+                                     "failures": body.failures},
+        idempotency_key=key, delay_ms=body.delay_ms,
+        callback_url=str(body.callback_url) if body.callback_url else None,
+    )
+    return accepted(sub.job, sub.created)

@@ -1,0 +1,43 @@
+"""What an actor may ask about the job it is running: its id, progress, cancel flag.
+
+    from pools.context import report_progress, raise_if_cancelled
+    report_progress(3, 10, objective=812)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dramatiq.middleware import CurrentMessage
+
+from pools.errors import JobCancelled
+from pools.jobs import JobStore
+
+_store: JobStore | None = None
+
+
+def bind_store(store: JobStore) -> None:
+    global _store
+    _store = store
+
+
+def current_job_id() -> str | None:
+    message = CurrentMessage.get_current_message()
+    return message.message_id if message is not None else None
+
+
+def report_progress(done: float | None, total: float | None = None, **extra: Any) -> None:
+    """Record progress on the running job (no-op outside a job)."""
+    job_id = current_job_id()
+    if job_id and _store is not None:
+        _store.set_progress(job_id, done, total, **extra)
+
+
+def cancel_requested() -> bool:
+    job_id = current_job_id()
+    return bool(job_id and _store is not None and _store.cancel_requested(job_id))
+
+
+def raise_if_cancelled() -> None:
+    if cancel_requested():
+        raise JobCancelled("cancelled on request")

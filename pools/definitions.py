@@ -1,0 +1,36 @@
+"""The pools: which queues each hosts and how its processes are shaped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config import queues as q
+from config.settings import PoolSpec, Settings
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    queues: tuple[str, ...]
+    spec: PoolSpec
+    per_gpu: bool = False
+    description: str = ""
+
+
+def pools(settings: Settings) -> dict[str, Pool]:
+    p = settings.pools
+    return {
+        "cpu": Pool("cpu", (q.SOLVE, q.SCRAPE, q.NOTIFY, q.DIAG, q.SCHEDULE), p.cpu,
+                    description="rostering, scraping, webhooks, schedules"),
+        "gpu": Pool("gpu", (q.GPU,), p.gpu, per_gpu=True,
+                    description="CLIP embeddings, one process per GPU"),
+        "index": Pool("index", (q.INDEX,), p.index,
+                      description="vector-store owner: upserts and search"),
+    }
+
+
+def get_pool(settings: Settings, name: str) -> Pool:
+    known = pools(settings)
+    if name not in known:
+        raise KeyError(f"unknown pool {name!r}; known pools: {', '.join(known)}")
+    return known[name]

@@ -1,0 +1,87 @@
+"""Job metrics kept in Redis so every process (workers, API) sees the same numbers.
+
+Workers add job durations to a fixed-bucket histogram; the API renders it, plus job counts by
+kind and status and queue depths, in Prometheus text format at ``/metrics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from config.queues import DURATIONS_KEY, GAUGES_KEY
+
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+def record_duration(client: redis.Redis, kind: str, status: str, seconds: float) -> None:
+    pipe = client.pipeline(transaction=False)
+    base = f"{kind}|{status}"
+    for bound in BUCKETS:
+        if seconds <= bound:
+            pipe.hincrby(DURATIONS_KEY, f"{base}|{bound}", 1)
+    pipe.hincrby(DURATIONS_KEY, f"{base}|+Inf", 1)
+    pipe.hincrbyfloat(DURATIONS_KEY, f"{base}|sum", seconds)
+    pipe.execute()
+
+
+def set_gauge(client: redis.Redis, name: str, value: float, **labels: str) -> None:
+    """A process-wide gauge (e.g. the GPU batcher's last batch size)."""
+    label = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    client.hset(GAUGES_KEY, f"{name}|{label}", value)
+
+
+def _durations(client: redis.Redis) -> Iterator[Any]:
+    raw = {k.decode(): v.decode() for k, v in client.hgetall(DURATIONS_KEY).items()}
+    series: dict[tuple[str, str], dict[str, float]] = {}
+    for field, value in raw.items():
+        kind, status, bound = field.split("|")
+        series.setdefault((kind, status), {})[bound] = float(value)
+    family = HistogramMetricFamily("repertory_job_duration_seconds",
+                                   "Run time of finished jobs", labels=["kind", "status"])
+    for (kind, status), values in sorted(series.items()):
+        buckets = [(str(b), values.get(str(b), 0.0)) for b in BUCKETS]
+        buckets.append(("+Inf", values.get("+Inf", 0.0)))
+        family.add_metric([kind, status], buckets, values.get("sum", 0.0))
+    yield family
+
+
+def _gauges(client: redis.Redis) -> Iterator[Any]:
+    grouped: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for field, value in client.hgetall(GAUGES_KEY).items():
+        name, label = field.decode().split("|", 1)
+        labels = dict(p.split("=", 1) for p in label.split(",") if p)
+        grouped.setdefault(name, []).append((labels, float(value)))
+    for name, rows in sorted(grouped.items()):
+        keys = sorted({k for labels, _ in rows for k in labels})
+        family = GaugeMetricFamily(f"repertory_{name}", name.replace("_", " "), labels=keys)
+        for labels, value in rows:
+            family.add_metric([labels.get(k, "") for k in keys], value)
+        yield family
+
+
+class RepertoryCollector(Collector):
+    """Reads Redis at scrape time: jobs by kind/status, queue depths, durations, gauges."""
+
+    def __init__(self, service: Any) -> None:
+        self.service = service
+
+    def collect(self) -> Iterator[Any]:
+        jobs = GaugeMetricFamily("repertory_jobs", "Jobs by kind and status",
+                                 labels=["kind", "status"])
+        store = self.service.store
+        for (kind, status), count in sorted(store.count_by(store.kinds()).items()):
+            jobs.add_metric([kind, status], count)
+        yield jobs
+        depth = GaugeMetricFamily("repertory_queue_messages", "Messages per queue and state",
+                                  labels=["queue", "state"])
+        for stats in self.service.admin.all_stats():
+            for state in ("ready", "delayed", "in_flight", "dead"):
+                depth.add_metric([stats["queue"], state], stats[state])
+        yield depth
+        yield from _durations(store.redis)
+        yield from _gauges(store.redis)

@@ -1,0 +1,9 @@
+"""repertory's own Dramatiq middleware, one class per module."""
+
+from pools.middleware.heartbeat import Heartbeat
+from pools.middleware.job_state import JobState
+from pools.middleware.recycle import Recycle
+from pools.middleware.resources import Resources
+from pools.middleware.retries import TypedRetries
+
+__all__ = ["Heartbeat", "JobState", "Recycle", "Resources", "TypedRetries"]

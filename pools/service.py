@@ -1,0 +1,160 @@
+"""Job operations the API performs: submit, batch, retry, cancel, requeue dead letters.
+
+Routes call these; they hold the order that keeps accepted work safe: the job record is
+written before the message is enqueued, and a failed enqueue removes the record again so a
+client never holds the id of a job that cannot run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+from dramatiq import Message
+
+from config.settings import Settings
+from pools import jobs as j
+from pools.admin import QueueAdmin
+from pools.broker import build_result_backend, build_store, redis_client
+
+
+class JobNotFound(LookupError):
+    pass
+
+
+class InvalidTransition(RuntimeError):
+    """The job is in a state that does not allow the operation (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    job: dict[str, Any]
+    created: bool
+
+
+class JobService:
+    def __init__(self, settings: Settings, broker: dramatiq.Broker) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.store = build_store(settings)
+        self.admin = QueueAdmin(redis_client(settings), settings.redis.namespace)
+        self.results = build_result_backend(settings)
+
+    # -- submit ---------------------------------------------------------------------------
+    def submit(
+        self, actor_name: str, *, kind: str, args: Sequence[Any] = (),
+        kwargs: dict[str, Any] | None = None, idempotency_key: str | None = None,
+        callback_url: str | None = None, delay_ms: int | None = None,
+        parent_id: str | None = None, summary: dict[str, Any] | None = None,
+    ) -> Submission:
+        job_id = j.new_job_id()
+        if idempotency_key:
+            held = self.store.claim_idempotency(kind, idempotency_key, job_id,
+                                                self.settings.jobs.idempotency_ttl_s)
+            if held is not None:
+                existing = self.store.get(held)
+                if existing is not None:
+                    return Submission(existing, created=False)
+        actor = self.broker.get_actor(actor_name)
+        message = actor.message_with_options(args=tuple(args), kwargs=kwargs or {})
+        message = message.copy(message_id=job_id)
+        eta = time.time() + delay_ms / 1000 if delay_ms else None
+        self.store.create(job_id, kind=kind, queue=actor.queue_name, actor=actor_name,
+                          message=message.asdict(), parent_id=parent_id,
+                          idempotency_key=idempotency_key, callback_url=callback_url,
+                          eta=eta, summary=summary)
+        self._enqueue_or_forget(message, delay_ms, kind, idempotency_key)
+        return Submission(self.store.get(job_id) or {}, created=True)
+
+    def submit_batch(
+        self, actor_name: str, *, kind: str, items: Sequence[tuple[Sequence[Any], dict]],
+        child_kind: str, idempotency_key: str | None = None, callback_url: str | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> Submission:
+        """A parent job with one child per item; the parent finishes when every child has."""
+        parent_id = j.new_job_id()
+        if idempotency_key:
+            held = self.store.claim_idempotency(kind, idempotency_key, parent_id,
+                                                self.settings.jobs.idempotency_ttl_s)
+            if held is not None and (existing := self.store.get(held)) is not None:
+                return Submission(existing, created=False)
+        actor = self.broker.get_actor(actor_name)
+        self.store.create(parent_id, kind=kind, queue=actor.queue_name, actor=actor_name,
+                          children_total=len(items), idempotency_key=idempotency_key,
+                          callback_url=callback_url, summary=summary)
+        for args, kwargs in items:
+            self.submit(actor_name, kind=child_kind, args=args, kwargs=kwargs,
+                        parent_id=parent_id)
+        return Submission(self.store.get(parent_id) or {}, created=True)
+
+    def _enqueue_or_forget(self, message: Message, delay_ms: int | None, kind: str,
+                           idempotency_key: str | None) -> None:
+        try:
+            self.broker.enqueue(message, delay=delay_ms)
+        except Exception:
+            self.store.redis.delete(f"repertory:job:{message.message_id}")
+            if idempotency_key:
+                self.store.release_idempotency(kind, idempotency_key)
+            raise
+
+    # -- read -----------------------------------------------------------------------------
+    def get(self, job_id: str) -> dict[str, Any]:
+        record = self.store.get(job_id)
+        if record is None:
+            raise JobNotFound(job_id)
+        return record
+
+    def result(self, job_id: str) -> Any:
+        record = self.get(job_id)
+        if not record.get("has_result"):
+            raise InvalidTransition(f"job {job_id} is {record['status']} and has no result")
+        message = Message(queue_name=record["queue"], actor_name=record["actor"], args=(),
+                          kwargs={}, options={}, message_id=job_id)
+        return self.results.get_result(message, block=False)
+
+    # -- retry, cancel, dead letters ------------------------------------------------------
+    def retry(self, job_id: str) -> dict[str, Any]:
+        record = self.get(job_id)
+        if record["status"] not in (j.FAILED, j.DEAD):
+            raise InvalidTransition(f"only failed or dead jobs can be retried; "
+                                    f"job {job_id} is {record['status']}")
+        taken = self.admin.take_dead(record["queue"], [job_id])
+        message = taken[0] if taken else Message(**record["message"])
+        self._requeue(message, allowed=(j.FAILED, j.DEAD))
+        return self.get(job_id)
+
+    def requeue_dead(self, queue: str, message_ids: list[str] | None) -> list[str]:
+        requeued = []
+        for message in self.admin.take_dead(queue, message_ids):
+            self._requeue(message, allowed=(j.DEAD, j.FAILED))
+            requeued.append(message.message_id)
+        return requeued
+
+    def _requeue(self, message: Message, allowed: tuple[str, ...]) -> None:
+        options = {k: v for k, v in message.options.items()
+                   if k not in ("retries", "traceback", "requeue_timestamp", "eta")}
+        fresh = Message(queue_name=message.queue_name.removesuffix(".DQ"),
+                        actor_name=message.actor_name, args=message.args,
+                        kwargs=message.kwargs, options=options,
+                        message_id=message.message_id, message_timestamp=int(time.time() * 1000))
+        self.store.transition(fresh.message_id, j.QUEUED, allowed_from=allowed,
+                              error_type=None, error_message=None, finished_at=None,
+                              has_result=None, cancel_requested=None)
+        self.broker.enqueue(fresh)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        record = self.get(job_id)
+        if record["status"] in j.TERMINAL:
+            raise InvalidTransition(f"job {job_id} already {record['status']}")
+        self.store.request_cancel(job_id)
+        # Queued or waiting for a retry: it will never run (the middleware skips it).
+        self.store.transition(job_id, j.CANCELLED, allowed_from=(j.QUEUED, j.RETRYING),
+                              finished_at=time.time())
+        for child in self.store.children(job_id):
+            child_record = self.store.get(child)
+            if child_record and child_record["status"] not in j.TERMINAL:
+                self.cancel(child)
+        return self.get(job_id)

@@ -1,0 +1,145 @@
+"""``repertory``: run the stack, a pool, the API; print settings; submit work.
+
+    repertory up                 API + worker pools + scheduler (+ embedded Valkey)
+    repertory worker --pool cpu  one pool, supervised
+    repertory api                the API alone
+    repertory config             the effective settings, secrets masked
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+
+from config.settings import SettingsError, get_settings, masked_dump
+
+Command = Callable[[argparse.Namespace], int]
+_commands: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(name: str, help_text: str,
+            args: Callable[[argparse.ArgumentParser], None] = lambda p: None):
+    def wrap(fn: Command) -> Command:
+        _commands[name] = (fn, args, help_text)
+        return fn
+
+    return wrap
+
+
+@command("config", "print the effective settings (secrets masked)")
+def cmd_config(ns: argparse.Namespace) -> int:
+    print(json.dumps(masked_dump(get_settings()), indent=2))
+    return 0
+
+
+def _pool_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pool", required=True, help="cpu, gpu or index")
+
+
+@command("worker", "run one worker pool in the foreground", _pool_args)
+def cmd_worker(ns: argparse.Namespace) -> int:
+    from pools.launcher import Supervisor, worker_children
+
+    settings = get_settings()
+    try:
+        children = worker_children(settings, ns.pool)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    return Supervisor(children, shutdown_timeout_s=_grace(settings)).run()
+
+
+@command("api", "run the API in the foreground")
+def cmd_api(ns: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("api.main:create_app", factory=True, host=settings.api.host,
+                port=settings.api.port)
+    return 0
+
+
+def _up_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pools", default=None,
+                   help="comma-separated pools to start (default: REPERTORY_UP_POOLS)")
+    p.add_argument("--no-scheduler", action="store_true", help="do not start periodiq")
+
+
+@command("up", "run the whole stack: embedded Valkey (no REDIS_URL), API, pools, scheduler",
+         _up_args)
+def cmd_up(ns: argparse.Namespace) -> int:
+    from pools.launcher import Supervisor, api_child, scheduler_child, worker_children
+
+    settings = get_settings()
+    valkey = _start_embedded(settings)
+    try:
+        children = [api_child(settings)]
+        for pool in (ns.pools or ",".join(settings.up_pools)).split(","):
+            children += worker_children(settings, pool.strip())
+        if not ns.no_scheduler:
+            children.append(scheduler_child(settings))
+        print(f"repertory up: API on http://{settings.api.host}:{settings.api.port} "
+              f"(dashboard at /dashboard); Ctrl-C stops everything", flush=True)
+        return Supervisor(children, shutdown_timeout_s=_grace(settings)).run()
+    finally:
+        if valkey is not None:
+            valkey.stop()
+
+
+def _start_embedded(settings):  # noqa: ANN001, ANN202
+    if settings.redis.url is not None:
+        return None
+    from pools.embedded import EmbeddedValkey
+
+    valkey = EmbeddedValkey(settings.var_dir / "valkey", port=settings.redis.embedded_port)
+    print(f"starting embedded Valkey on {valkey.url} (data in {valkey.data_dir})", flush=True)
+    valkey.start()
+    return valkey
+
+
+def _grace(settings) -> float:  # noqa: ANN001
+    return settings.pools.shutdown_timeout_ms / 1000 + 5
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repertory", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (fn, add_args, help_text) in _commands.items():
+        p = sub.add_parser(name, help=help_text)
+        add_args(p)
+        p.set_defaults(fn=fn)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_plugins()
+    ns = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        get_settings()
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return ns.fn(ns)
+
+
+def _load_plugins() -> None:
+    """Workload commands (solve, scrape, images, search) register themselves on import."""
+    import importlib
+
+    for name in ("repertory_cli.client_commands",):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
