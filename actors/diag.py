@@ -31,6 +31,7 @@ def diag(mode: str = "ok", seconds: float = 0.0, failures: int = 0) -> dict[str,
         raise TransientError(f"diag transient failure on run {runs}")
     if mode == "sleep":
         _sleep(seconds)
+    _record_done(job_id)
     return {"mode": mode, "pid": os.getpid(), "runs": runs}
 
 
@@ -42,6 +43,13 @@ def _record_run(job_id: str) -> int:
     count = store.redis.rpush(key, os.getpid())
     store.redis.expire(key, 3600)
     return int(count)
+
+
+def _record_done(job_id: str) -> None:
+    if context._store is not None:
+        key = f"{PREFIX}:diag:{job_id}:done"
+        context._store.redis.incr(key)
+        context._store.redis.expire(key, 3600)
 
 
 def _sleep(seconds: float) -> None:

@@ -202,7 +202,7 @@ class JobStore:
         for name, value in fields.items():
             argv += [name, "\0" if value is None else _encode(name, value)]
         applied, old = self._transition(keys=[q.job_key(job_id)], args=argv)
-        previous = old.decode() if isinstance(old, bytes) else (old or None)
+        previous = (old.decode() if isinstance(old, bytes) else old) or None
         if applied == 1 and status in TERMINAL:
             self.redis.expire(q.job_key(job_id), self.record_ttl_s)
         elif applied == 1:

@@ -19,6 +19,7 @@ from config.settings import Settings
 from pools import jobs as j
 from pools.admin import QueueAdmin
 from pools.broker import build_result_backend, build_store, redis_client
+from pools.urls import validate_callback_url
 
 
 class JobNotFound(LookupError):
@@ -36,6 +37,8 @@ class Submission:
 
 
 class JobService:
+    metrics_registry: Any = None
+
     def __init__(self, settings: Settings, broker: dramatiq.Broker) -> None:
         self.settings = settings
         self.broker = broker
@@ -51,6 +54,7 @@ class JobService:
         parent_id: str | None = None, summary: dict[str, Any] | None = None,
     ) -> Submission:
         job_id = j.new_job_id()
+        self._check_callback(callback_url)
         if idempotency_key:
             held = self.store.claim_idempotency(kind, idempotency_key, job_id,
                                                 self.settings.jobs.idempotency_ttl_s)
@@ -76,6 +80,7 @@ class JobService:
     ) -> Submission:
         """A parent job with one child per item; the parent finishes when every child has."""
         parent_id = j.new_job_id()
+        self._check_callback(callback_url)
         if idempotency_key:
             held = self.store.claim_idempotency(kind, idempotency_key, parent_id,
                                                 self.settings.jobs.idempotency_ttl_s)
@@ -89,6 +94,10 @@ class JobService:
             self.submit(actor_name, kind=child_kind, args=args, kwargs=kwargs,
                         parent_id=parent_id)
         return Submission(self.store.get(parent_id) or {}, created=True)
+
+    def _check_callback(self, url: str | None) -> None:
+        if url:
+            validate_callback_url(url, allow_private=self.settings.notify.allow_private_targets)
 
     def _enqueue_or_forget(self, message: Message, delay_ms: int | None, kind: str,
                            idempotency_key: str | None) -> None:

@@ -1,6 +1,7 @@
 """Worker recycling (Celery's max-tasks-per-child).
 
-After ``max_tasks`` messages the worker process asks its own Dramatiq parent to stop gracefully;
+After ``max_tasks`` messages (plus any other threads' messages already in hand) the worker
+process stops taking messages and asks its own Dramatiq parent to stop gracefully;
 the supervisor in ``pools.launcher`` starts a fresh one. Only that process restarts: each
 supervised Dramatiq instance runs exactly one worker process. Outside the supervisor (a plain
 ``dramatiq`` command) recycling is off, since stopping the parent would stop every process.
@@ -26,6 +27,10 @@ class Recycle(Middleware):
         self._count = 0
         self._lock = threading.Lock()
         self._signalled = False
+        self._worker: Any = None
+
+    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+        self._worker = worker
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
@@ -43,4 +48,8 @@ class Recycle(Middleware):
                 return
             self._signalled = True
         log.info("recycling worker process %d after %d messages", os.getpid(), self._count)
+        # Stop taking messages now (threads finish the one they hold); what is prefetched is
+        # requeued by the graceful shutdown that the parent's SIGTERM starts.
+        for thread in getattr(self._worker, "workers", ()):
+            thread.stop()
         os.kill(os.getppid(), signal.SIGTERM)
