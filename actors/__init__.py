@@ -11,5 +11,6 @@ from pools.broker import build_broker
 broker = build_broker(get_settings())
 
 from actors import diag, notify, schedules  # noqa: E402,F401  (declare actors)
+from actors.solve import actor as _solve  # noqa: E402,F401
 
 __all__ = ["broker"]

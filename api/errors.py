@@ -38,7 +38,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PermanentError)
     async def _bad(request: Request, exc: PermanentError) -> JSONResponse:
-        return _problem(422, exc.message, type=exc.kind)
+        extra = {"limit": exc.limit} if hasattr(exc, "limit") else {}
+        return _problem(exc.http_status, exc.message, type=exc.kind, **extra)
 
     @app.exception_handler(HttpProblem)
     async def _problem_handler(request: Request, exc: HttpProblem) -> JSONResponse:

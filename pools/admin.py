@@ -15,7 +15,6 @@ from dramatiq import Message
 
 from config.queues import ALL_QUEUES
 
-
 _MESSAGE_FIELDS = ("queue_name", "actor_name", "args", "kwargs", "options", "message_id",
                    "message_timestamp")
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dramatiq.middleware import CurrentMessage
@@ -31,6 +32,24 @@ def report_progress(done: float | None, total: float | None = None, **extra: Any
     job_id = current_job_id()
     if job_id and _store is not None:
         _store.set_progress(job_id, done, total, **extra)
+
+
+def progress_reporter() -> Callable[..., None]:
+    """``report_progress`` bound to the current job, for callbacks run on other threads
+    (CP-SAT's solution callback, an asyncio loop) where the current message is not visible."""
+    job_id = current_job_id()
+
+    def report(done: float | None, total: float | None = None, **extra: Any) -> None:
+        if job_id and _store is not None:
+            _store.set_progress(job_id, done, total, **extra)
+
+    return report
+
+
+def cancel_checker() -> Callable[[], bool]:
+    """``cancel_requested`` bound to the current job, callable from any thread."""
+    job_id = current_job_id()
+    return lambda: bool(job_id and _store is not None and _store.cancel_requested(job_id))
 
 
 def cancel_requested() -> bool:

@@ -19,6 +19,8 @@ class JobError(Exception):
 
     #: A short machine-readable kind shown in the job's ``error.type``.
     kind: str = "error"
+    #: The HTTP status the API answers when this is raised while validating a request.
+    http_status: int = 422
 
     def __init__(self, message: str, *, kind: str | None = None) -> None:
         super().__init__(message)

@@ -12,21 +12,9 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
 
 from config.settings import SettingsError, get_settings, masked_dump
-
-Command = Callable[[argparse.Namespace], int]
-_commands: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
-
-
-def command(name: str, help_text: str,
-            args: Callable[[argparse.ArgumentParser], None] = lambda p: None):
-    def wrap(fn: Command) -> Command:
-        _commands[name] = (fn, args, help_text)
-        return fn
-
-    return wrap
+from repertory_cli.registry import command, commands
 
 
 @command("config", "print the effective settings (secrets masked)")
@@ -109,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (fn, add_args, help_text) in _commands.items():
+    for name, (fn, add_args, help_text) in commands.items():
         p = sub.add_parser(name, help=help_text)
         add_args(p)
         p.set_defaults(fn=fn)

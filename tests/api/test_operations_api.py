@@ -52,8 +52,8 @@ def test_metrics_count_jobs_by_kind_and_status_and_expose_durations(stack):
     text = wait_until(lambda: (t := stack.http.get("/metrics").text)
                       and 'repertory_job_duration_seconds_count{kind="diag",status="succeeded"}'
                       in t and t, 10, what="metrics")
-    line = next(l for l in text.splitlines()
-                if l.startswith('repertory_jobs{kind="diag",status="succeeded"}'))
+    line = next(row for row in text.splitlines()
+                if row.startswith('repertory_jobs{kind="diag",status="succeeded"}'))
     assert float(line.split()[-1]) >= 1
     assert 'repertory_queue_messages{queue="diag",state="ready"}' in text
 

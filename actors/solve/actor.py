@@ -1,0 +1,42 @@
+"""The ``solve`` actor: validate, solve with CP-SAT, record progress, return the roster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+from pydantic import ValidationError
+
+from config.queues import SOLVE
+from config.settings import get_settings
+from pools import context
+from pools.errors import PermanentError
+
+_limits = get_settings().solve
+
+
+@dramatiq.actor(queue_name=SOLVE, store_results=True, max_retries=2,
+                time_limit=int((_limits.max_time_limit_s + 120) * 1000))
+def solve_roster(problem: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    from actors.solve.limits import check_limits, effective_options
+    from actors.solve.model import solve
+    from actors.solve.schema import RosterProblem, SolveOptions
+
+    settings = get_settings().solve
+    try:
+        roster_problem = RosterProblem.model_validate(problem)
+        solve_options = effective_options(SolveOptions.model_validate(options), settings)
+    except ValidationError as exc:
+        raise PermanentError(f"invalid problem: {exc.errors()[0]['msg']}",
+                             kind="bad_input") from exc
+    check_limits(roster_problem, settings)
+
+    report = context.progress_reporter()  # CP-SAT calls back on its own threads
+
+    def progress(p: Any) -> None:
+        report(p.solutions, None, objective=p.objective, best_bound=p.best_bound, gap=p.gap,
+               elapsed_s=p.elapsed_s)
+
+    result = solve(roster_problem, solve_options, on_progress=progress,
+                   should_stop=context.cancel_checker())
+    return result.model_dump(mode="json")

@@ -1,0 +1,77 @@
+import time
+from pathlib import Path
+
+from actors.solve.checker import check_roster
+from actors.solve.model import solve
+from actors.solve.reader import parse_problem_text
+from actors.solve.schema import RosterProblem, SolveOptions, SolveProgress, SolveStatus
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
+
+
+def instance(number: int) -> RosterProblem:
+    return parse_problem_text((DATA / f"Instance{number}.txt").read_text())
+
+
+def test_instance_1_solves_to_the_published_optimum_607_and_the_checker_agrees() -> None:
+    problem = instance(1)
+    seen: list[SolveProgress] = []
+    result = solve(problem, SolveOptions(time_limit_s=60, workers=2), on_progress=seen.append)
+    assert result.status == SolveStatus.OPTIMAL
+    assert result.objective == 607
+    assert result.best_bound == 607
+    report = check_roster(problem, result.assignments)
+    assert report.feasible and report.objective == 607
+    assert result.checked == report
+    assert result.penalties.total == 607
+    assert seen and seen[-1].objective == 607
+    assert [p.objective for p in seen] == sorted((p.objective for p in seen), reverse=True)
+
+
+def test_infeasible_problem_names_the_conflicting_constraint_groups() -> None:
+    problem = RosterProblem.model_validate({
+        "horizon": {"days": 14},
+        "shifts": [{"id": "D", "length_minutes": 480}],
+        "staff": [
+            {"id": "A", "min_total_minutes": 480 * 5, "days_off": list(range(10))},
+            {"id": "B", "max_weekends": 0, "min_total_minutes": 480},
+        ],
+        "cover": [{"day": d, "shift_id": "D", "requirement": 1} for d in range(14)],
+    })
+    result = solve(problem, SolveOptions(time_limit_s=10, workers=2))
+    assert result.status == SolveStatus.INFEASIBLE
+    assert sorted(result.conflicts) == ["staff A: days off", "staff A: min total minutes"]
+    assert result.assignments is None
+
+
+def test_should_stop_after_the_first_solution_keeps_a_checked_best_solution() -> None:
+    problem = instance(5)
+    found: list[SolveProgress] = []
+    started = time.monotonic()
+    result = solve(problem, SolveOptions(time_limit_s=60, workers=2),
+                   on_progress=found.append, should_stop=lambda: bool(found))
+    assert time.monotonic() - started < 20
+    assert result.cancelled
+    assert result.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)
+    assert result.checked is not None and result.checked.feasible
+    assert check_roster(problem, result.assignments).objective == result.objective
+
+
+def test_should_stop_is_polled_even_when_no_solution_arrives() -> None:
+    result = solve(instance(8), SolveOptions(time_limit_s=60, workers=2),
+                   should_stop=lambda: True)
+    assert result.cancelled
+    assert result.wall_time_s < 15
+    if result.assignments is not None:
+        assert result.checked.feasible
+
+
+def test_previous_roster_as_hint_is_reported_as_a_first_solution_no_worse() -> None:
+    problem = instance(2)
+    first = solve(problem, SolveOptions(time_limit_s=3, workers=2))
+    assert first.assignments is not None
+    seen: list[SolveProgress] = []
+    again = solve(problem, SolveOptions(time_limit_s=3, workers=2, hint=first.assignments),
+                  on_progress=seen.append)
+    assert seen[0].objective <= first.objective
+    assert again.objective <= first.objective
