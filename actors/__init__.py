@@ -11,6 +11,7 @@ from pools.broker import build_broker
 broker = build_broker(get_settings())
 
 from actors import diag, notify, schedules  # noqa: E402,F401  (declare actors)
+from actors.scrape import actor as _scrape  # noqa: E402,F401
 from actors.solve import actor as _solve  # noqa: E402,F401
 
 __all__ = ["broker"]

@@ -59,3 +59,17 @@ class ScrapeSettings(BaseModel):
         default=False,
         description="Allow 127.0.0.0/8 and ::1 targets. Tests only; never in production.",
     )
+    static_hosts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Fixed answers for name resolution, like curl --resolve: "
+        "{'acme.com': '203.0.113.7:443'}. Answers are still checked against the address rules.",
+    )
+    max_domains_per_request: int = Field(
+        default=10_000, ge=1, description="Most domains one POST /v1/scrape may submit."
+    )
+    max_retries: int = Field(default=2, ge=0, description="Retries of unreachable/timeout.")
+    min_backoff_ms: int = Field(default=5_000, ge=1, description="First retry delay.")
+    cache_days: int = Field(
+        default=30, ge=0, description="A domain's record is reused for this long unless a "
+        "request says refresh (0: never reuse)."
+    )

@@ -84,7 +84,9 @@ class PoolSpec(BaseModel):
 
 
 class PoolSettings(BaseModel):
-    cpu: PoolSpec = PoolSpec(processes=1, threads=4)
+    cpu: PoolSpec = PoolSpec(processes=1, threads=8)
+    solve: PoolSpec = PoolSpec(processes=1, threads=1)
+    scrape: PoolSpec = PoolSpec(processes=1, threads=64, prefetch=64)
     gpu: PoolSpec = PoolSpec(processes=1, threads=16, prefetch=64)
     index: PoolSpec = PoolSpec(processes=1, threads=2)
     max_tasks_per_child: int = Field(

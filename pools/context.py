@@ -22,6 +22,13 @@ def bind_store(store: JobStore) -> None:
     _store = store
 
 
+def store() -> JobStore:
+    """The job store of this worker process (bound at boot by the job-state middleware)."""
+    if _store is None:
+        raise RuntimeError("no job store bound: not running inside a worker")
+    return _store
+
+
 def current_job_id() -> str | None:
     message = CurrentMessage.get_current_message()
     return message.message_id if message is not None else None

@@ -22,6 +22,10 @@ def pools(settings: Settings) -> dict[str, Pool]:
     return {
         "cpu": Pool("cpu", (q.SOLVE, q.SCRAPE, q.NOTIFY, q.DIAG, q.SCHEDULE), p.cpu,
                     description="rostering, scraping, webhooks, schedules"),
+        "solve": Pool("solve", (q.SOLVE,), p.solve,
+                      description="rostering only: one CP-SAT search per thread"),
+        "scrape": Pool("scrape", (q.SCRAPE, q.NOTIFY), p.scrape,
+                       description="network-bound: many domains in flight per process"),
         "gpu": Pool("gpu", (q.GPU,), p.gpu, per_gpu=True,
                     description="CLIP embeddings, one process per GPU"),
         "index": Pool("index", (q.INDEX,), p.index,

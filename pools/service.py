@@ -77,6 +77,7 @@ class JobService:
         self, actor_name: str, *, kind: str, items: Sequence[tuple[Sequence[Any], dict]],
         child_kind: str, idempotency_key: str | None = None, callback_url: str | None = None,
         summary: dict[str, Any] | None = None,
+        child_summaries: Sequence[dict[str, Any]] | None = None,
     ) -> Submission:
         """A parent job with one child per item; the parent finishes when every child has."""
         parent_id = j.new_job_id()
@@ -90,9 +91,10 @@ class JobService:
         self.store.create(parent_id, kind=kind, queue=actor.queue_name, actor=actor_name,
                           children_total=len(items), idempotency_key=idempotency_key,
                           callback_url=callback_url, summary=summary)
-        for args, kwargs in items:
+        for index, (args, kwargs) in enumerate(items):
             self.submit(actor_name, kind=child_kind, args=args, kwargs=kwargs,
-                        parent_id=parent_id)
+                        parent_id=parent_id,
+                        summary=child_summaries[index] if child_summaries else None)
         return Submission(self.store.get(parent_id) or {}, created=True)
 
     def _check_callback(self, url: str | None) -> None:

@@ -76,3 +76,62 @@ def cmd_solve(ns: argparse.Namespace) -> int:
         console.print("conflicting constraint groups: " + "; ".join(result["conflicts"]))
     return 0
 
+
+
+def _scrape_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("targets", nargs="+", help="domains, URLs, or a file with one per line")
+    p.add_argument("--max-pages", type=int, default=5)
+    p.add_argument("--refresh", action="store_true")
+    p.add_argument("--api", default=None, help="API base URL (default: from settings)")
+
+
+def _read_targets(targets: list[str]) -> list[str]:
+    out: list[str] = []
+    for target in targets:
+        path = Path(target)
+        if path.is_file():
+            out += [line.strip() for line in path.read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+        else:
+            out.append(target)
+    return out
+
+
+@command("scrape", "scrape company data from domains and show progress", _scrape_args)
+def cmd_scrape(ns: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    console = Console()
+    client = Client(ns.api or _api_url())
+    body = {"domains": _read_targets(ns.targets), "max_pages_per_domain": ns.max_pages,
+            "refresh": ns.refresh}
+    try:
+        batch_id = client.post("/v1/scrape", json=body)["job_id"]
+        with Progress(console=console) as progress:
+            task = progress.add_task("scraping", total=None)
+
+            def show(job: dict) -> None:
+                kids = job.get("children") or {}
+                progress.update(task, total=kids.get("total"), completed=kids.get("done", 0),
+                                description=f"scraping ({kids.get('blocked', 0)} blocked)")
+
+            client.wait(batch_id, show)
+        rows = client.get(f"/v1/jobs/{batch_id}/result")["result"]
+    except ApiError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 1
+    table = Table(title=f"batch {batch_id}")
+    for column in ("domain", "status", "name", "emails", "phones", "note"):
+        table.add_column(column)
+    for row in rows:
+        record = (row.get("result") or {}).get("record") or {}
+        name = (record.get("name") or {}).get("value", "")
+        emails = ", ".join(e["value"] for e in record.get("emails", [])[:3])
+        phones = ", ".join(p["value"] for p in record.get("phones", [])[:3])
+        note = (row.get("error") or {}).get("type", "")
+        table.add_row((row.get("summary") or {}).get("domain", ""), row["status"], name,
+                      emails, phones, note)
+    console.print(table)
+    return 0

@@ -21,6 +21,9 @@ class Children(BaseModel):
     failed: int = 0
     dead: int = 0
     cancelled: int = 0
+    completed: int = Field(0, description="Children that succeeded.")
+    blocked: int = Field(0, description="Children refused by the target (robots, 401/403, "
+                                        "a refused address).")
     by_error: dict[str, int] = Field(default_factory=dict, examples=[{"blocked": 2}])
     ids: list[str] = Field(default_factory=list)
 
@@ -83,6 +86,9 @@ def to_job(record: dict[str, Any], child_ids: list[str] | None = None) -> Job:
             succeeded=record.get("children_succeeded", 0),
             failed=record.get("children_failed", 0), dead=record.get("children_dead", 0),
             cancelled=record.get("children_cancelled", 0),
+            completed=record.get("children_succeeded", 0),
+            blocked=sum(v for k, v in record.items()
+                        if k.startswith("errors_") and k.endswith("blocked")),
             by_error={k.removeprefix("errors_"): v for k, v in record.items()
                       if k.startswith("errors_")},
             ids=child_ids or [],

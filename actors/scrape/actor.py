@@ -1,0 +1,59 @@
+"""The ``scrape_domain`` actor: one domain per job, typed outcomes, a reusable record cache."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import dramatiq
+
+from config.queues import PREFIX, SCRAPE
+from config.settings import get_settings
+from pools import context
+from pools.middleware import resources
+
+_s = get_settings().scrape
+RECORD_KEY = PREFIX + ":scrape:record:{}"
+DOMAINS_INDEX = PREFIX + ":scrape:domains"
+
+
+def _runtime() -> Any:
+    from actors.scrape.runtime import ScrapeRuntime
+
+    return ScrapeRuntime(get_settings())
+
+
+resources.register("scrape", _runtime, queues=[SCRAPE])
+
+
+@dramatiq.actor(queue_name=SCRAPE, actor_name="scrape_domain", store_results=True,
+                max_retries=_s.max_retries, min_backoff=_s.min_backoff_ms,
+                time_limit=int(_s.domain_deadline_s * 1000) + 30_000)
+def scrape_domain_job(domain: str, max_pages: int = 5, refresh: bool = False) -> dict[str, Any]:
+    from actors.scrape.outcomes import job_error
+
+    redis = context.store().redis
+    if not refresh and (cached := _cached(redis, domain)) is not None:
+        return cached
+    result = resources.get("scrape").scrape(domain, max_pages, context.cancel_checker())
+    error = job_error(result.outcome, result.error or result.outcome.value)
+    if error is not None:
+        raise error
+    data = result.model_dump(mode="json") | {"cached": False, "scraped_at": time.time()}
+    _remember(redis, domain, data)
+    return data
+
+
+def _cached(redis: Any, domain: str) -> dict[str, Any] | None:
+    if get_settings().scrape.cache_days <= 0:
+        return None
+    raw = redis.get(RECORD_KEY.format(domain))
+    return json.loads(raw) | {"cached": True} if raw else None
+
+
+def _remember(redis: Any, domain: str, data: dict[str, Any]) -> None:
+    ttl = int(get_settings().scrape.cache_days * 86_400)
+    if ttl > 0:
+        redis.set(RECORD_KEY.format(domain), json.dumps(data), ex=ttl)
+    redis.zadd(DOMAINS_INDEX, {domain: time.time()})

@@ -1,0 +1,80 @@
+"""One company record per domain, every field with the URL of the page it came from."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from actors.scrape.extract import PageData
+from actors.scrape.schema_fields import Address, Product
+
+T = TypeVar("T")
+
+
+class Sourced(BaseModel, Generic[T]):
+    value: T
+    source: str
+
+
+class CompanyRecord(BaseModel):
+    domain: str
+    name: Sourced[str] | None = None
+    legal_name: Sourced[str] | None = None
+    description: Sourced[str] | None = None
+    logo: Sourced[str] | None = None
+    emails: list[Sourced[str]] = Field(default_factory=list)
+    phones: list[Sourced[str]] = Field(default_factory=list)
+    addresses: list[Sourced[Address]] = Field(default_factory=list)
+    social: list[Sourced[str]] = Field(default_factory=list)
+    images: list[Sourced[str]] = Field(default_factory=list)
+    products: list[Sourced[Product]] = Field(default_factory=list)
+    main_text: Sourced[str] | None = None
+    pages: list[str] = Field(default_factory=list)
+
+
+def _first(pages: list[PageData], *getters) -> Sourced | None:
+    """The first non-empty value, trying each getter across all pages before the next."""
+    for get in getters:
+        for page in pages:
+            if value := get(page):
+                return Sourced(value=value, source=page.url)
+    return None
+
+
+def _union(pages: list[PageData], attr: str, key=lambda v: v, limit: int = 50) -> list[Sourced]:
+    seen: set = set()
+    out: list[Sourced] = []
+    for page in pages:
+        for value in getattr(page, attr):
+            k = key(value)
+            if k not in seen and len(out) < limit:
+                seen.add(k)
+                out.append(Sourced(value=value, source=page.url))
+    return out
+
+
+def _first_of(attr: str):
+    return lambda page: next(iter(getattr(page, attr)), None)
+
+
+def merge_pages(domain: str, pages: list[PageData]) -> CompanyRecord:
+    """Merge the pages of one domain (home page first) into its company record."""
+    return CompanyRecord(
+        domain=domain,
+        name=_first(pages, _first_of("names"), lambda p: p.site_name,
+                    lambda p: p.og.get("og:title") if p is pages[0] else None,
+                    lambda p: p.title if p is pages[0] else None),
+        legal_name=_first(pages, _first_of("legal_names")),
+        description=_first(pages, lambda p: p.description if p is pages[0] else None,
+                           lambda p: p.description),
+        logo=_first(pages, _first_of("logos")),
+        emails=_union(pages, "emails", key=str.lower),
+        phones=_union(pages, "phones"),
+        addresses=_union(pages, "addresses", key=lambda a: a.text.lower()),
+        social=_union(pages, "social", key=lambda u: u.rstrip("/").lower()),
+        images=_union(pages, "images"),
+        products=_union(pages, "products", key=lambda p: (p.name, p.sku, p.url)),
+        main_text=_first(pages, lambda p: p.main_text if p is pages[0] else None),
+        pages=[p.url for p in pages],
+    )
