@@ -39,3 +39,35 @@ def cleanup() -> int:
     removed = build_store(settings).prune_indexes(older_than_s=settings.jobs.record_ttl_s)
     log.info("cleanup removed %d stale index entries", removed)
     return removed
+
+
+@dramatiq.actor(queue_name=SCHEDULE, periodic=cron(_schedules.reindex_cron), max_retries=0)
+def reindex() -> bool:
+    """Ask the index owner to optimize (build HNSW segments for) the image collection."""
+    if not claim_slot("reindex", 60):
+        return False
+    from actors.index.actor import optimize_index
+
+    optimize_index.send()
+    return True
+
+
+@dramatiq.actor(queue_name=SCHEDULE, periodic=cron(_schedules.rescrape_cron), max_retries=0)
+def rescrape() -> int:
+    """Re-scrape domains whose record is older than ``rescrape_after_days``."""
+    if not claim_slot("rescrape", 60):
+        return 0
+    from actors.scrape.actor import DOMAINS_INDEX
+    from pools.service import JobService
+
+    settings = get_settings()
+    service = JobService(settings, dramatiq.get_broker())
+    cutoff = time.time() - settings.schedules.rescrape_after_days * 86_400
+    stale = [d.decode() for d in service.store.redis.zrangebyscore(DOMAINS_INDEX, 0, cutoff,
+                                                                    start=0, num=1000)]
+    if stale:
+        service.submit_batch("scrape_domain", kind="scrape-batch", child_kind="scrape",
+                             items=[((d,), {"refresh": True}) for d in stale],
+                             summary={"domains": len(stale), "reason": "rescrape"},
+                             child_summaries=[{"domain": d} for d in stale])
+    return len(stale)

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from pools.errors import PermanentError
+from pools.errors import PermanentError, TransientError
 from pools.service import InvalidTransition, JobNotFound
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,10 @@ def install(app: FastAPI) -> None:
     async def _bad(request: Request, exc: PermanentError) -> JSONResponse:
         extra = {"limit": exc.limit} if hasattr(exc, "limit") else {}
         return _problem(exc.http_status, exc.message, type=exc.kind, **extra)
+
+    @app.exception_handler(TransientError)
+    async def _busy(request: Request, exc: TransientError) -> JSONResponse:
+        return _problem(getattr(exc, "http_status", 503), exc.message, type=exc.kind)
 
     @app.exception_handler(HttpProblem)
     async def _problem_handler(request: Request, exc: HttpProblem) -> JSONResponse:

@@ -10,12 +10,23 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from api import errors
-from api.routes import dashboard, diag, health, jobs, queues, scrape, solve, workers
+from api.routes import (
+    dashboard,
+    diag,
+    health,
+    images,
+    jobs,
+    queues,
+    scrape,
+    search,
+    solve,
+    workers,
+)
 from config.settings import Settings, get_settings
 from pools.metrics import RepertoryCollector
 from pools.service import JobService
 
-ROUTERS = (jobs, solve, scrape, queues, workers, health, diag, dashboard)
+ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, dashboard)
 
 
 def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None = None) -> FastAPI:

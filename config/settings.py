@@ -110,7 +110,8 @@ class Settings(BaseSettings):
     )
 
     var_dir: Path = Field(Path("var"), description="Where embedded servers keep their data.")
-    up_pools: list[str] = Field(["cpu"], description="Pools `repertory up` starts.")
+    up_pools: list[str] = Field(["cpu", "index", "gpu"],
+                                description="Pools `repertory up` starts.")
     redis_url_plain: str | None = Field(
         None, validation_alias=AliasChoices("REDIS_URL"), exclude=True, repr=False
     )
@@ -127,6 +128,15 @@ class Settings(BaseSettings):
     scrape: ScrapeSettings = ScrapeSettings()
     clip: ClipSettings = ClipSettings()
     qdrant: QdrantSettings = QdrantSettings()
+
+    @model_validator(mode="after")
+    def _under_var_dir(self) -> Settings:
+        """Data paths left at their defaults follow ``var_dir``."""
+        if self.clip.images.blob_dir == Path("./var/blobs"):
+            self.clip.images.blob_dir = self.var_dir / "blobs"
+        if self.qdrant.path == Path("./var/qdrant"):
+            self.qdrant.path = self.var_dir / "qdrant"
+        return self
 
     @model_validator(mode="after")
     def _plain_urls(self) -> Settings:

@@ -15,6 +15,8 @@ class Pool:
     spec: PoolSpec
     per_gpu: bool = False
     description: str = ""
+    #: How often an idle consumer polls (ms): low for pools answering interactive requests.
+    poll_ms: int = 1000
 
 
 def pools(settings: Settings) -> dict[str, Pool]:
@@ -26,9 +28,9 @@ def pools(settings: Settings) -> dict[str, Pool]:
                       description="rostering only: one CP-SAT search per thread"),
         "scrape": Pool("scrape", (q.SCRAPE, q.NOTIFY), p.scrape,
                        description="network-bound: many domains in flight per process"),
-        "gpu": Pool("gpu", (q.GPU,), p.gpu, per_gpu=True,
+        "gpu": Pool("gpu", (q.GPU,), p.gpu, per_gpu=True, poll_ms=100,
                     description="CLIP embeddings, one process per GPU"),
-        "index": Pool("index", (q.INDEX,), p.index,
+        "index": Pool("index", (q.INDEX,), p.index, poll_ms=100,
                       description="vector-store owner: upserts and search"),
     }
 

@@ -54,6 +54,7 @@ def worker_children(settings: Settings, pool_name: str) -> list[Child]:
     env = base_env(settings) | {"REPERTORY_POOLS__CURRENT": pool.name}
     prefetch = pool.spec.prefetch or 2 * pool.spec.threads
     env["dramatiq_queue_prefetch"] = str(prefetch)
+    env["dramatiq_worker_timeout"] = str(pool.poll_ms)
     children = []
     count = len(devices) if devices else pool.spec.processes
     for index in range(count):

@@ -111,6 +111,12 @@ class JobService:
                 self.store.release_idempotency(kind, idempotency_key)
             raise
 
+    def call(self, actor_name: str, *args: Any, timeout_s: float = 30.0, **kwargs: Any) -> Any:
+        """Ask a worker and wait for the answer (see ``pools.rpc``)."""
+        from pools.rpc import call
+
+        return call(self.broker, self.results, actor_name, *args, timeout_s=timeout_s, **kwargs)
+
     # -- read -----------------------------------------------------------------------------
     def get(self, job_id: str) -> dict[str, Any]:
         record = self.store.get(job_id)

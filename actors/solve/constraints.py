@@ -24,8 +24,11 @@ class ModelFlags:
     automaton: bool = False
     symmetry: bool = True
     windows: bool = True
-    core: bool = True  # solver side: core-based objective search on the full-problem worker
+    core: bool = False  # solver side: core-based objective search on the full-problem worker
     groups: bool = False
+    linear_runs: bool = True  # min runs as linear implications (LP sees them), not clauses
+    exclusive_cover: bool = False  # a boolean per cover row forbidding under and over together
+    flow: bool = False  # per-staff network-flow encoding of the run/weekend automaton
 
 
 @dataclass
@@ -38,6 +41,7 @@ class RosterModel:
     cover_vars: list[tuple] = field(default_factory=list)
     weekend_vars: list[tuple[int, list[int], cp_model.IntVar]] = field(default_factory=list)
     group_literals: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    flow_arcs: dict[int, dict] = field(default_factory=dict)
     flags: ModelFlags = field(default_factory=ModelFlags)
 
     def enforced(self, name: str) -> list[cp_model.IntVar]:
@@ -104,6 +108,12 @@ def _staff_constraints(rm: RosterModel, e: int, staff: Staff) -> None:
         _window_cuts(rm, staff, work)
     _runs(rm, staff, work, tag)
     _weekends(rm, staff, work, tag)
+    if rm.flags.flow and not rm.flags.groups:
+        from actors.solve.flow import add_pattern_flow
+
+        e = next(i for i, s in enumerate(rm.problem.staff) if s.id == staff.id)
+        rm.flow_arcs[e] = add_pattern_flow(rm.model, staff, work,
+                                           rm.problem.horizon.first_weekday(), f"f{e}")
 
 
 def _count_bounds(rm: RosterModel, staff: Staff, work: list[cp_model.IntVar]) -> None:
@@ -151,12 +161,34 @@ def _min_run(rm: RosterModel, work: list[cp_model.IntVar], minimum: int, on: boo
     def inside(d: int) -> cp_model.IntVar:
         return work[d] if on else work[d].Not()
 
+    if rm.flags.linear_runs:
+        _min_run_linear(rm, work, minimum, on, name)
+        return
     for length in range(1, minimum):
         for start in range(1, n - length):
             # No run of exactly `length` days bordered on both sides inside the horizon.
             clause = [inside(start - 1), inside(start + length)]
             clause += [inside(d).Not() for d in range(start, start + length)]
             rm.model.add_bool_or(clause).only_enforce_if(rm.enforced(name))
+
+
+def _min_run_linear(rm: RosterModel, work: list[cp_model.IntVar], minimum: int, on: bool,
+                    name: str) -> None:
+    """A run starting on day d >= 1 covers days d..d+minimum-1 (those inside the horizon).
+
+    Work: ``work[d] - work[d-1] <= work[d+j]``; rest: ``work[d-1] - work[d] + work[d+j] <= 1``.
+    """
+    n = len(work)
+    for d in range(1, n):
+        for j in range(1, minimum):
+            if d + j >= n:
+                break
+            if on:
+                rm.model.add(work[d] - work[d - 1] - work[d + j] <= 0).only_enforce_if(
+                    rm.enforced(name))
+            else:
+                rm.model.add(work[d - 1] - work[d] + work[d + j] <= 1).only_enforce_if(
+                    rm.enforced(name))
 
 
 def _run_automaton(rm: RosterModel, staff: Staff, work: list[cp_model.IntVar]) -> None:
@@ -183,7 +215,9 @@ def _weekends(rm: RosterModel, staff: Staff, work: list[cp_model.IntVar], tag: s
     e = next(i for i, s in enumerate(rm.problem.staff) if s.id == staff.id)
     for k, days in sorted(weekends.items()):
         flag = rm.model.new_bool_var(f"we_{staff.id}_{k}")
-        rm.model.add_max_equality(flag, [work[d] for d in days])
+        for d in days:
+            rm.model.add(flag >= work[d])
+        rm.model.add(flag <= sum(work[d] for d in days))
         flags.append(flag)
         rm.weekend_vars.append((e, days, flag))
     rm.model.add(sum(flags) <= staff.max_weekends).only_enforce_if(
@@ -208,9 +242,11 @@ def _objective(rm: RosterModel) -> None:
         under = m.new_int_var(0, c.requirement, f"under_{c.day}_{c.shift_id}")
         over = m.new_int_var(0, max(0, len(staff) - c.requirement), f"over_{c.day}_{c.shift_id}")
         m.add(count + under - over == c.requirement)
-        short = m.new_bool_var(f"short_{c.day}_{c.shift_id}")  # never both under and over
-        m.add(under <= c.requirement * short)
-        m.add(over <= max(0, len(staff) - c.requirement) * (1 - short))
+        short = None
+        if rm.flags.exclusive_cover:
+            short = m.new_bool_var(f"short_{c.day}_{c.shift_id}")  # never both under and over
+            m.add(under <= c.requirement * short)
+            m.add(over <= max(0, len(staff) - c.requirement) * (1 - short))
         rm.cover_vars.append((c, staff, under, over, short))
         rm.penalties["under_cover"].append(c.weight_under * under)
         rm.penalties["over_cover"].append(c.weight_over * over)

@@ -110,7 +110,8 @@ def add_hints(rm: RosterModel, hint: Assignments | None) -> None:
         count = sum(1 for e in staff if worked[e, row.day] == row.shift_id)
         rm.model.add_hint(under, max(0, row.requirement - count))
         rm.model.add_hint(over, max(0, count - row.requirement))
-        rm.model.add_hint(short, count < row.requirement)
+        if short is not None:
+            rm.model.add_hint(short, count < row.requirement)
 
 
 def read_roster(rm: RosterModel, solver: cp_model.CpSolver) -> Assignments:

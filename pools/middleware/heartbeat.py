@@ -51,7 +51,8 @@ class Heartbeat(Middleware):
 
     def after_worker_boot(self, broker: Any, worker: Any) -> None:
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self._queues = sorted(getattr(worker, "queues", None) or broker.get_declared_queues())
+        self._queues = sorted(getattr(worker, "consumer_whitelist", None)
+                              or broker.get_declared_queues())
         self._client = self._client_factory()
         self._started = time.time()
         self._thread = threading.Thread(target=self._run, name="repertory-heartbeat",

@@ -48,7 +48,7 @@ def reset() -> None:
 
 class Resources(Middleware):
     def after_worker_boot(self, broker: Any, worker: Any) -> None:
-        queues = set(getattr(worker, "queues", None) or broker.get_declared_queues())
+        queues = set(getattr(worker, "consumer_whitelist", None) or broker.get_declared_queues())
         for name, (_, wanted) in list(_factories.items()):
             if not wanted or wanted & queues:
                 log.info("loading resource %s", name)

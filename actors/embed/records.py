@@ -1,0 +1,53 @@
+"""Image records: what the API knows about an uploaded image, one Redis hash each.
+
+The image id is the vector's point id (uuid5 of content hash + model), so the same content
+uploaded twice is one image, one blob and one point.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+
+from config.queues import PREFIX
+
+QUEUED, EMBEDDED, INDEXED, FAILED = "queued", "embedded", "indexed", "failed"
+LAST_INDEXED = f"{PREFIX}:images:last_indexed"
+COUNTS = f"{PREFIX}:images:counts"
+
+
+def _key(image_id: str) -> str:
+    return f"{PREFIX}:image:{image_id}"
+
+
+class ImageRecords:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    def put(self, image_id: str, **fields: Any) -> None:
+        fields.setdefault("created_at", time.time())
+        mapping = {k: json.dumps(v) for k, v in fields.items()}
+        self.redis.hset(_key(image_id), mapping=mapping)
+
+    def get(self, image_id: str) -> dict[str, Any] | None:
+        raw = self.redis.hgetall(_key(image_id))
+        if not raw:
+            return None
+        return {"image_id": image_id, **{k.decode(): json.loads(v) for k, v in raw.items()}}
+
+    def set_status(self, image_id: str, status: str, **fields: Any) -> None:
+        if not self.redis.exists(_key(image_id)):
+            return  # deleted meanwhile: do not resurrect a record
+        self.put(image_id, status=status, **fields)
+        if status == INDEXED:
+            self.redis.set(LAST_INDEXED, time.time())
+
+    def delete(self, image_id: str) -> bool:
+        return bool(self.redis.delete(_key(image_id)))
+
+    def last_indexed(self) -> float | None:
+        value = self.redis.get(LAST_INDEXED)
+        return float(value) if value else None

@@ -1,0 +1,141 @@
+"""Images: upload (one, many, or a zip), read, delete, stats, similar."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+
+from api.deps import AppSettings, IdempotencyKey, Service
+from api.errors import HttpProblem
+from api.schemas.images import (
+    Image,
+    ImagesAccepted,
+    ImageStats,
+    SearchResults,
+    UploadedImage,
+    to_hit,
+)
+from api.uploads import Upload, parse_metadata, read_uploads
+
+router = APIRouter(prefix="/v1/images", tags=["images"])
+
+MAX_FILES = 10_000
+
+
+@router.post("", status_code=202, response_model=ImagesAccepted,
+             summary="Upload images to embed and index",
+             description="Multipart: one or many `files` (JPEG, PNG, WebP, or zip archives of "
+             "them) with `product_id`, `name`, `description` and a JSON `metadata` object. "
+             "Every file is validated before anything is queued: too big 413, unknown format "
+             "415, too many pixels (decompression bomb) or unreadable 422.",
+             responses={413: {"description": "File too large"},
+                        415: {"description": "Not JPEG, PNG or WebP"},
+                        422: {"description": "Bomb, corrupt, or bad metadata"}})
+async def upload_images(
+    service: Service, settings: AppSettings, key: IdempotencyKey,
+    files: Annotated[list[UploadFile], File(description="Images or zip archives")],
+    product_id: Annotated[str | None, Form(max_length=200, examples=["sku-123"])] = None,
+    name: Annotated[str | None, Form(max_length=500)] = None,
+    description: Annotated[str | None, Form(max_length=5000)] = None,
+    metadata: Annotated[str | None, Form(examples=['{"color": "red"}'])] = None,
+) -> ImagesAccepted:
+    meta = parse_metadata(metadata)
+    uploads = await read_uploads(files, settings.clip.images, MAX_FILES)
+    doc = {"product_id": product_id, "name": name, "description": description, "metadata": meta}
+    stored = [_store(service, settings, u, doc) for u in uploads]
+    items = [((s["image_id"], s["blob_key"], s["doc"]), {}) for s in stored]
+    if len(items) == 1:
+        sub = service.submit("embed_image", kind="image", args=items[0][0],
+                             idempotency_key=key, summary={"image_id": stored[0]["image_id"]})
+    else:
+        sub = service.submit_batch(
+            "embed_image", kind="image-batch", child_kind="image", items=items,
+            idempotency_key=key, summary={"images": len(items)},
+            child_summaries=[{"image_id": s["image_id"], "filename": s["out"].filename}
+                             for s in stored])
+    _link_jobs(service, stored, sub.job)
+    job_id = sub.job["id"]
+    return ImagesAccepted(job_id=job_id, status=sub.job["status"], created=sub.created,
+                          images=[s["out"] for s in stored],
+                          links={"self": f"/v1/jobs/{job_id}"})
+
+
+def _store(service: Service, settings: AppSettings, upload: Upload,
+           doc: dict[str, Any]) -> dict[str, Any]:
+    from actors.embed.blobs import BlobStore
+    from actors.embed.model import model_id_for
+    from actors.embed.records import QUEUED, ImageRecords
+    from actors.index.collections import point_id
+
+    ref = BlobStore(settings.clip.images.blob_dir).put(upload.data)
+    image_id = point_id(ref.key, model_id_for(settings.clip))
+    full = {**doc, "name": doc["name"] or upload.filename, "blob_key": ref.key,
+            "created_ts": time.time()}
+    ImageRecords(service.store.redis).put(
+        image_id, status=QUEUED, filename=upload.filename,
+        format=upload.info.format, width=upload.info.width, height=upload.info.height,
+        **full)
+    out = UploadedImage(image_id=image_id, filename=upload.filename, blob_key=ref.key,
+                        format=upload.info.format, width=upload.info.width,
+                        height=upload.info.height, duplicate=not ref.created)
+    return {"image_id": image_id, "blob_key": ref.key, "doc": full, "out": out}
+
+
+def _link_jobs(service: Service, stored: list[dict[str, Any]], job: dict[str, Any]) -> None:
+    from actors.embed.records import ImageRecords
+
+    records = ImageRecords(service.store.redis)
+    for item in stored:
+        records.put(item["image_id"], job_id=job["id"])
+
+
+@router.get("/stats", response_model=ImageStats, summary="Counts, queue depth, last indexed")
+def image_stats(service: Service, settings: AppSettings) -> ImageStats:
+    from actors.embed.blobs import BlobStore
+    from actors.embed.records import ImageRecords
+
+    index, error = None, None
+    try:
+        index = service.call("index_stats", timeout_s=5)
+    except Exception as exc:  # the stats page must render even when the index pool is down
+        error = str(exc)
+    return ImageStats(index=index, index_error=error,
+                      queues=[service.admin.stats(q) for q in ("gpu", "index")],
+                      last_indexed=ImageRecords(service.store.redis).last_indexed(),
+                      blobs=BlobStore(settings.clip.images.blob_dir).count())
+
+
+@router.get("/{image_id}", response_model=Image, summary="An image's record and status")
+def get_image(image_id: str, service: Service) -> Image:
+    return Image(**_record(service, image_id))
+
+
+@router.delete("/{image_id}", status_code=204, summary="Delete an image, its vector and blob")
+def delete_image(image_id: str, service: Service, settings: AppSettings) -> Response:
+    from actors.embed.blobs import BlobStore
+    from actors.embed.records import ImageRecords
+
+    record = _record(service, image_id)
+    service.call("delete_points", [image_id], timeout_s=30)  # the vector first: 503 if down
+    ImageRecords(service.store.redis).delete(image_id)
+    BlobStore(settings.clip.images.blob_dir).delete(record["blob_key"])
+    return Response(status_code=204)
+
+
+@router.get("/{image_id}/similar", response_model=SearchResults, summary="Images like this one")
+def similar(image_id: str, service: Service,
+            limit: Annotated[int, Query(ge=1, le=100)] = 10) -> SearchResults:
+    _record(service, image_id)
+    hits = service.call("similar_images", image_id, limit, timeout_s=30)
+    return SearchResults(hits=[to_hit(h) for h in hits])
+
+
+def _record(service: Service, image_id: str) -> dict[str, Any]:
+    from actors.embed.records import ImageRecords
+
+    record = ImageRecords(service.store.redis).get(image_id)
+    if record is None:
+        raise HttpProblem(404, f"no image with id {image_id!r}")
+    return record
