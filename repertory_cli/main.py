@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         get_settings()
     except SettingsError as exc:
@@ -121,7 +123,7 @@ def _load_plugins() -> None:
     """Workload commands (solve, scrape, images, search) register themselves on import."""
     import importlib
 
-    for name in ("repertory_cli.client_commands",):
+    for name in ("repertory_cli.client_commands", "repertory_cli.images"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

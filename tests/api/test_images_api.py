@@ -169,3 +169,23 @@ def test_the_gpu_worker_reports_its_device_and_model(gpu_stack):
     assert worker["queues"] == ["gpu"]
     assert worker["device"] == "cpu"
     assert worker["extra"]["model"] == "tiny-clip-random"
+
+
+def test_the_cli_uploads_a_directory_waits_for_indexing_and_searches(gpu_stack, tmp_path):
+    import subprocess
+    import sys
+
+    for i, color in enumerate([(5, 5, 250), (250, 250, 5)]):
+        (tmp_path / f"img{i}.png").write_bytes(_png(color, stripe=i + 2))
+    (tmp_path / "readme.txt").write_text("not an image: skipped by suffix")
+    base = [sys.executable, "-m", "repertory_cli.main"]
+    api = ["--api", str(gpu_stack.http.base_url)]
+    added = subprocess.run([*base, "images", "add", str(tmp_path), "--metadata", "batch=cli",
+                            *api], capture_output=True, text=True, timeout=180,
+                           env=gpu_stack.env)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert "2 images indexed, 0 files refused" in added.stdout
+    found = subprocess.run([*base, "search", "yellow", "--limit", "3", *api],
+                           capture_output=True, text=True, timeout=120, env=gpu_stack.env)
+    assert found.returncode == 0, found.stderr
+    assert "score" in found.stdout and found.stdout.count("img") >= 1

@@ -87,3 +87,16 @@ def test_a_recent_record_is_reused_unless_refresh_is_asked(scrape_stack, sites):
     fresh = scrape_stack.submit("/v1/scrape", {"domains": ["robots-404.com"], "refresh": True})
     scrape_stack.wait_status(fresh["job_id"], "succeeded", timeout=60)
     assert len(sites.paths("robots-404.com")) > before
+
+
+def test_repertory_scrape_reads_a_file_of_domains_and_prints_a_table(scrape_stack, tmp_path):
+    import subprocess
+
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# our suppliers\nacme-widgets.com\nrobots-deny.com\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "repertory_cli.main", "scrape", str(listing),
+         "--api", str(scrape_stack.http.base_url)],
+        capture_output=True, text=True, timeout=120, env={**scrape_stack.env, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "acme-widgets.com" in done.stdout and "scrape_blocked" in done.stdout

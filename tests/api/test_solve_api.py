@@ -101,3 +101,15 @@ def test_a_problem_over_the_size_limit_is_a_413_naming_the_limit(stack):
     assert response.status_code == 413, response.text
     assert response.json()["limit"] == "max_days"
     assert "max_days" in response.json()["error"]
+
+
+def test_repertory_solve_submits_a_file_waits_and_prints_the_optimum(stack):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "repertory_cli.main", "solve", str(DATA / "Instance1.txt"),
+         "--time-limit", "30", "--api", str(stack.http.base_url)],
+        capture_output=True, text=True, timeout=120, env=stack.env)
+    assert done.returncode == 0, done.stderr
+    assert "OPTIMAL" in done.stdout and "607" in done.stdout
