@@ -7,6 +7,7 @@ are permanent: the receiver refused the payload and asking again will not change
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import dramatiq
@@ -19,11 +20,20 @@ from pools.errors import PermanentError, TransientError
 _notify = get_settings().notify
 
 
-def deliver(url: str, summary: dict[str, Any], *, timeout_s: float) -> int:
-    """POST the summary; returns the status code or raises a typed error."""
+def deliver(url: str, summary: dict[str, Any], *, timeout_s: float,
+            allow_private: bool = False) -> int:
+    """POST the summary; returns the status code or raises a typed error.
+
+    The connection goes through the scraper's guarded transport: the name is resolved, every
+    address checked (no private, loopback or link-local targets unless allowed) and the
+    connection pinned to the checked address, so a webhook cannot be aimed inside the network.
+    """
+    from actors.scrape.netguard import AddressRefused
+
     try:
-        response = httpx.post(url, json=summary, timeout=timeout_s, follow_redirects=False,
-                              headers={"User-Agent": "repertory-webhook/1"})
+        response = asyncio.run(_post(url, summary, timeout_s, allow_private))
+    except AddressRefused as exc:
+        raise PermanentError(f"webhook {url} refused: {exc}", kind="bad_target") from exc
     except httpx.HTTPError as exc:
         raise TransientError(f"webhook {url} unreachable: {exc}") from exc
     code = response.status_code
@@ -34,8 +44,21 @@ def deliver(url: str, summary: dict[str, Any], *, timeout_s: float) -> int:
     return code
 
 
+async def _post(url: str, summary: dict[str, Any], timeout_s: float,
+                allow_private: bool) -> httpx.Response:
+    from actors.scrape.transport import GuardedTransport
+
+    transport = GuardedTransport(allow_loopback=allow_private)
+    async with httpx.AsyncClient(transport=transport, timeout=timeout_s, trust_env=False,
+                                 follow_redirects=False,
+                                 headers={"User-Agent": "repertory-webhook/1"}) as client:
+        return await client.post(url, json=summary)
+
+
 @dramatiq.actor(queue_name=NOTIFY, max_retries=_notify.max_retries,
                 min_backoff=_notify.min_backoff_ms, max_backoff=_notify.max_backoff_ms,
                 time_limit=int(_notify.timeout_s * 1000) + 5_000)
 def notify(url: str, summary: dict[str, Any]) -> None:
-    deliver(url, summary, timeout_s=get_settings().notify.timeout_s)
+    settings = get_settings().notify
+    deliver(url, summary, timeout_s=settings.timeout_s,
+            allow_private=settings.allow_private_targets)

@@ -73,3 +73,6 @@ class ScrapeSettings(BaseModel):
         default=30, ge=0, description="A domain's record is reused for this long unless a "
         "request says refresh (0: never reuse)."
     )
+    max_images_per_domain: int = Field(
+        default=10, ge=0, description="With index_images: most images sent to the GPU pool."
+    )

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import httpx
-from conftest import REPO, free_port, wait_until
+from stack_support import REPO, free_port, wait_until
 
 
 def _port_open(port: int) -> bool:

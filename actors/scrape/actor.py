@@ -30,7 +30,8 @@ resources.register("scrape", _runtime, queues=[SCRAPE])
 @dramatiq.actor(queue_name=SCRAPE, actor_name="scrape_domain", store_results=True,
                 max_retries=_s.max_retries, min_backoff=_s.min_backoff_ms,
                 time_limit=int(_s.domain_deadline_s * 1000) + 30_000)
-def scrape_domain_job(domain: str, max_pages: int = 5, refresh: bool = False) -> dict[str, Any]:
+def scrape_domain_job(domain: str, max_pages: int = 5, refresh: bool = False,
+                      index_images: bool = False) -> dict[str, Any]:
     from actors.scrape.outcomes import job_error
 
     redis = context.store().redis
@@ -42,7 +43,21 @@ def scrape_domain_job(domain: str, max_pages: int = 5, refresh: bool = False) ->
         raise error
     data = result.model_dump(mode="json") | {"cached": False, "scraped_at": time.time()}
     _remember(redis, domain, data)
+    if index_images and data.get("record"):
+        data["image_ids"] = _index_images(domain, data["record"])
     return data
+
+
+def _index_images(domain: str, record: dict[str, Any]) -> list[str]:
+    from actors.scrape.images import image_urls, submit_images
+
+    settings = get_settings()
+    wanted = image_urls(record, settings.scrape.max_images_per_domain)
+    got = resources.get("scrape").fetch_images([u for u, _ in wanted],
+                                               settings.clip.images.max_bytes)
+    names = dict(wanted)
+    return submit_images(settings, dramatiq.get_broker(), domain,
+                         [(url, data, names.get(url)) for url, data in got])
 
 
 def _cached(redis: Any, domain: str) -> dict[str, Any] | None:

@@ -53,6 +53,7 @@ class FetchResult(BaseModel):
     accepted: bool = True
     redirects: list[str] = Field(default_factory=list)
     decoded_bytes: int = 0
+    body: bytes | None = Field(None, exclude=True, repr=False)
 
 
 class _Inflater:
@@ -184,7 +185,9 @@ async def _finish(response: httpx.Response, limits: FetchLimits, accept: tuple[s
         return result
     body = await _read_body(response, limits.max_bytes)
     result.decoded_bytes = len(body)
-    result.text = decode_body(body, ctype)
+    result.body = body
+    if not _media_type(ctype).startswith("image/"):
+        result.text = decode_body(body, ctype)
     return result
 
 

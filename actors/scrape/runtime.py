@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import httpx
+
 from actors.scrape.crawl import DomainResult, ScrapeOptions, make_extractor, scrape_domain
 from actors.scrape.pool import ProcessPool
 from actors.scrape.ratelimit import RedisRateLimiter
@@ -40,6 +42,32 @@ def resolver_from(static_hosts: dict[str, str]) -> Resolver | None:
         return await system_resolver(host, port)
 
     return resolve
+
+
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+async def _fetch_images(urls: list[str], options: ScrapeOptions, max_bytes: int,
+                        limiter: RedisRateLimiter, resolver: Resolver | None
+                        ) -> list[tuple[str, bytes]]:
+    from actors.scrape.crawl import build_client
+    from actors.scrape.domains import registrable_domain
+    from actors.scrape.fetch import fetch
+    from actors.scrape.outcomes import ScrapeError
+
+    limits = options.limits.model_copy(update={"max_bytes": max_bytes})
+    out: list[tuple[str, bytes]] = []
+    async with build_client(options, resolver) as client:
+        for url in urls:
+            host = httpx.URL(url).host
+            await limiter.acquire(registrable_domain(host), options.per_domain_delay_s)
+            try:
+                got = await fetch(client, url, limits, accept=IMAGE_TYPES)
+            except ScrapeError:
+                continue
+            if got.status == 200 and got.accepted and got.body:
+                out.append((url, got.body))
+    return out
 
 
 class ScrapeRuntime:
@@ -79,6 +107,11 @@ class ScrapeRuntime:
         extractor = make_extractor(self.pool, options.extract_timeout_s)
         return self.call(scrape_domain(domain, options, limiter=self.limiter,
                                        extractor=extractor, resolver=self.resolver), cancelled)
+
+    def fetch_images(self, urls: list[str], max_bytes: int) -> list[tuple[str, bytes]]:
+        """Fetch image URLs politely through the guarded client; failures are skipped."""
+        options = ScrapeOptions.from_settings(self.settings)
+        return self.call(_fetch_images(urls, options, max_bytes, self.limiter, self.resolver))
 
     def close(self) -> None:
         try:

@@ -28,7 +28,10 @@ class ModelFlags:
     groups: bool = False
     linear_runs: bool = True  # min runs as linear implications (LP sees them), not clauses
     exclusive_cover: bool = False  # a boolean per cover row forbidding under and over together
-    flow: bool = False  # per-staff network-flow encoding of the run/weekend automaton
+    max_lp: bool = True  # solver side: with <= 2 workers, the full worker is CP-SAT's max_lp
+    lns: bool = True  # solver side: with >= 2 workers, one runs the staff/day LNS
+    flow: bool = True  # per-staff network-flow encoding of the run/weekend automaton
+    flow_counts: bool = False  # ... with the days worked in the state (equal shift lengths)
 
 
 @dataclass
@@ -112,20 +115,27 @@ def _staff_constraints(rm: RosterModel, e: int, staff: Staff) -> None:
         from actors.solve.flow import add_pattern_flow
 
         e = next(i for i, s in enumerate(rm.problem.staff) if s.id == staff.id)
+        counts = count_bounds(rm.problem, staff, len(work)) if rm.flags.flow_counts else None
         rm.flow_arcs[e] = add_pattern_flow(rm.model, staff, work,
-                                           rm.problem.horizon.first_weekday(), f"f{e}")
+                                           rm.problem.horizon.first_weekday(), f"f{e}", counts)
 
 
-def _count_bounds(rm: RosterModel, staff: Staff, work: list[cp_model.IntVar]) -> None:
-    """Redundant: bounds on the number of shifts worked implied by minutes and run limits."""
-    lengths = [s.length_minutes for s in rm.problem.shifts]
+def count_bounds(problem: RosterProblem, staff: Staff, days: int) -> tuple[int, int]:
+    """Least and most shifts a member can work, from their minutes and max run."""
+    lengths = [s.length_minutes for s in problem.shifts]
     lo = -(-staff.min_total_minutes // max(lengths))
-    hi = len(work)
+    hi = days
     if staff.max_total_minutes is not None:
         hi = min(hi, staff.max_total_minutes // min(lengths))
     cmax = staff.max_consecutive_shifts
     if cmax is not None:
-        hi = min(hi, (len(work) // (cmax + 1)) * cmax + min(cmax, len(work) % (cmax + 1)))
+        hi = min(hi, (days // (cmax + 1)) * cmax + min(cmax, days % (cmax + 1)))
+    return lo, max(lo, hi)
+
+
+def _count_bounds(rm: RosterModel, staff: Staff, work: list[cp_model.IntVar]) -> None:
+    """Redundant: bounds on the number of shifts worked implied by minutes and run limits."""
+    lo, hi = count_bounds(rm.problem, staff, len(work))
     if not rm.flags.groups:
         rm.model.add_linear_constraint(sum(work), lo, max(lo, hi))
 

@@ -20,11 +20,48 @@ from actors.solve.windows import State, _Walk
 Arc = tuple[int, State, int]  # (day, source state, label 1 = work)
 
 
+class _CountWalk:
+    """The run/weekend walk with the number of days worked so far, kept within ``[lo, hi]``."""
+
+    def __init__(self, staff: Staff, days: int, first_weekday: int, lo: int, hi: int) -> None:
+        self.walk = _Walk(staff, days, first_weekday)
+        self.days, self.lo, self.hi = days, lo, hi
+        self.start = (self.walk.start, 0, False, 0)
+
+    def step(self, state: tuple, day: int, label: int) -> tuple | None:
+        t = self.walk.step(state[:3], day, label)
+        count = state[3] + label
+        if t is None or count > self.hi or count + (self.days - day - 1) < self.lo:
+            return None
+        return (*t, count)
+
+    def reachable(self) -> list[set]:
+        fwd: list[set] = [{self.start}]
+        for d in range(self.days):
+            fwd.append({t for s in fwd[d] for lab in (0, 1) if (t := self.step(s, d, lab))})
+        alive: list[set] = [set() for _ in range(self.days + 1)]
+        alive[self.days] = {s for s in fwd[self.days] if s[3] >= self.lo}
+        for d in range(self.days - 1, -1, -1):
+            alive[d] = {s for s in fwd[d]
+                        if any(self.step(s, d, lab) in alive[d + 1] for lab in (0, 1))}
+        return alive
+
+
+def _walker(staff: Staff, days: int, first_weekday: int, counts: tuple[int, int] | None):
+    if counts is None:
+        return _Walk(staff, days, first_weekday)
+    return _CountWalk(staff, days, first_weekday, *counts)
+
+
 def add_pattern_flow(model: cp_model.CpModel, staff: Staff, work: list[cp_model.IntVar],
-                     first_weekday: int, prefix: str) -> dict[Arc, cp_model.IntVar]:
-    """Add the flow for one member over ``work``; return the arc literals (for hints)."""
+                     first_weekday: int, prefix: str,
+                     counts: tuple[int, int] | None = None) -> dict[Arc, cp_model.IntVar]:
+    """Add the flow for one member over ``work``; return the arc literals (for hints).
+
+    ``counts``: the least and most days worked, tracked in the state when given.
+    """
     days = len(work)
-    walk = _Walk(staff, days, first_weekday)
+    walk = _walker(staff, days, first_weekday, counts)
     alive = walk.reachable()
     if not alive[0]:
         return {}  # no valid pattern: the plain constraints make the model infeasible
@@ -47,10 +84,11 @@ def add_pattern_flow(model: cp_model.CpModel, staff: Staff, work: list[cp_model.
     return arcs
 
 
-def pattern_hint(staff: Staff, worked: list[bool], first_weekday: int) -> dict[Arc, bool]:
+def pattern_hint(staff: Staff, worked: list[bool], first_weekday: int,
+                 counts: tuple[int, int] | None = None) -> dict[Arc, bool]:
     """Arc values for a work pattern (only the arcs on its path are true; empty if invalid)."""
-    walk = _Walk(staff, len(worked), first_weekday)
-    state = (walk.start, 0, False)
+    walk = _walker(staff, len(worked), first_weekday, counts)
+    state = walk.start if counts is not None else (walk.start, 0, False)
     path: dict[Arc, bool] = {}
     for d, w in enumerate(worked):
         nxt = walk.step(state, d, int(w))

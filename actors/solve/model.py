@@ -14,11 +14,11 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from actors.solve.checker import check_roster
-from actors.solve.constraints import ModelFlags, RosterModel, build_model
+from actors.solve.constraints import ModelFlags, RosterModel, build_model, count_bounds
 from actors.solve.errors import RosterCheckFailed
+from actors.solve.lns import Incumbent, LnsWorker, roster_of
 from actors.solve.schema import (
     Assignments,
-    PenaltyBreakdown,
     RosterProblem,
     SolveOptions,
     SolveProgress,
@@ -49,51 +49,94 @@ def gap_of(objective: float, bound: float) -> float | None:
     return abs(objective - bound) / abs(objective)
 
 
-class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, on_progress: ProgressFn | None, should_stop: StopFn | None) -> None:
-        super().__init__()
-        self.on_progress = on_progress
-        self.should_stop = should_stop
+class _Search:
+    """State shared by the exact search, the LNS worker and the progress reports."""
+
+    def __init__(self, rm: RosterModel, on_progress: ProgressFn | None, started: float) -> None:
+        self.rm, self.on_progress, self.started = rm, on_progress, started
+        self.bound: float = 0.0
         self.solutions = 0
-        self.time_to_best: float | None = None
         self.stopped = False
+        self.rejected: list[str] = []
+        self.stoppers: list[Callable[[], None]] = []
+        self.inc = Incumbent(on_improve=self._improved)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def _improved(self, objective: int, source: str) -> None:
+        self.solutions += 1
+        if self.on_progress is not None:
+            self.on_progress(SolveProgress(
+                objective=objective, best_bound=self.bound, gap=gap_of(objective, self.bound),
+                elapsed_s=self.elapsed(), solutions=self.solutions))
+
+    def proved(self) -> bool:
+        obj = self.inc.objective
+        return obj is not None and self.bound > obj - 1 + 1e-6
+
+    def on_bound(self, bound: float) -> None:
+        self.bound = max(self.bound, bound)
+        if self.proved():
+            self.stop_all()
+
+    def stop_all(self) -> None:
+        for stop in self.stoppers:
+            stop()
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, search: _Search, should_stop: StopFn | None) -> None:
+        super().__init__()
+        self.search = search
+        self.should_stop = should_stop
 
     def on_solution_callback(self) -> None:
-        self.solutions += 1
-        self.time_to_best = self.wall_time
-        if self.on_progress is not None:
-            obj, bound = self.objective_value, self.best_objective_bound
-            self.on_progress(SolveProgress(
-                objective=round(obj), best_bound=bound, gap=gap_of(obj, bound),
-                elapsed_s=self.wall_time, solutions=self.solutions))
+        s = self.search
+        s.on_bound(self.best_objective_bound)
+        roster = roster_of(s.rm, self.boolean_value)
+        objective = round(self.objective_value)
+        report = check_roster(s.rm.problem, roster)
+        if not report.feasible or report.objective != objective:
+            s.rejected.append(f"objective {report.objective} vs {objective}, violations "
+                              f"{[v.message for v in report.violations[:5]]}")
+        else:
+            s.inc.offer(s.rm, roster, objective, "cp-sat", s.elapsed())
+        if s.proved():
+            s.stop_all()
         if self.should_stop is not None and self.should_stop():
-            self.stopped = True
-            self.stop_search()
+            s.stopped = True
+            s.stop_all()
 
 
-def _watch(solver: cp_model.CpSolver, cb: _Callback, done: threading.Event) -> None:
-    """Poll ``should_stop`` while CP-SAT runs (it may go long without a new solution)."""
+def _watch(search: _Search, should_stop: StopFn, done: threading.Event) -> None:
+    """Poll ``should_stop`` while the searches run (they may go long without a solution)."""
     while not done.wait(STOP_POLL_S):
-        if cb.should_stop is not None and cb.should_stop():
-            cb.stopped = True
-            solver.stop_search()
+        if should_stop():
+            search.stopped = True
+            search.stop_all()
             return
 
 
-def configure(solver: cp_model.CpSolver, options: SolveOptions, flags: ModelFlags) -> None:
+def configure(solver: cp_model.CpSolver, options: SolveOptions, flags: ModelFlags,
+              workers: int) -> None:
     params = solver.parameters
     params.optimize_with_core = flags.core
     params.max_time_in_seconds = options.time_limit_s
-    params.num_workers = options.workers or default_workers()
+    params.num_workers = workers
+    if workers <= 2 and flags.max_lp:
+        params.subsolvers.append("max_lp")  # one full LP worker (+ CP-SAT's own LNS if 2)
     params.random_seed = options.seed
     params.relative_gap_limit = options.relative_gap
     params.log_search_progress = False
 
 
-def add_hints(rm: RosterModel, hint: Assignments | None) -> None:
+def add_hints(rm: RosterModel, hint: Assignments | None,
+              model: cp_model.CpModel | None = None) -> None:
     """Hint every variable from a previous roster, so a still-valid roster is a full hint."""
     if not hint:
         return
+    m = model if model is not None else rm.model
     p = rm.problem
     worked: dict[tuple[int, int], str | None] = {}
     for e, staff in enumerate(p.staff):
@@ -101,29 +144,33 @@ def add_hints(rm: RosterModel, hint: Assignments | None) -> None:
         days += [None] * (p.horizon.days - len(days))
         for d, shift_id in enumerate(days):
             worked[e, d] = shift_id
-            rm.model.add_hint(rm.work[e, d], shift_id is not None)
+            m.add_hint(rm.work[e, d], shift_id is not None)
             for s, shift in enumerate(p.shifts):
-                rm.model.add_hint(rm.x[e, d, s], shift_id == shift.id)
+                m.add_hint(rm.x[e, d, s], shift_id == shift.id)
     for e, days, flag in rm.weekend_vars:
-        rm.model.add_hint(flag, any(worked[e, d] is not None for d in days))
+        m.add_hint(flag, any(worked[e, d] is not None for d in days))
     for row, staff, under, over, short in rm.cover_vars:
         count = sum(1 for e in staff if worked[e, row.day] == row.shift_id)
-        rm.model.add_hint(under, max(0, row.requirement - count))
-        rm.model.add_hint(over, max(0, count - row.requirement))
+        m.add_hint(under, max(0, row.requirement - count))
+        m.add_hint(over, max(0, count - row.requirement))
         if short is not None:
-            rm.model.add_hint(short, count < row.requirement)
+            m.add_hint(short, count < row.requirement)
+    _hint_flow(rm, m, worked)
 
 
-def read_roster(rm: RosterModel, solver: cp_model.CpSolver) -> Assignments:
+def _hint_flow(rm: RosterModel, m: cp_model.CpModel,
+               worked: dict[tuple[int, int], str | None]) -> None:
+    from actors.solve.flow import pattern_hint
+
     p = rm.problem
-    roster: Assignments = {}
-    for e, staff in enumerate(p.staff):
-        row: list[str | None] = []
-        for d in range(p.horizon.days):
-            worked = [sh.id for s, sh in enumerate(p.shifts) if solver.boolean_value(rm.x[e, d, s])]
-            row.append(worked[0] if worked else None)
-        roster[staff.id] = row
-    return roster
+    for e, arcs in rm.flow_arcs.items():
+        staff = p.staff[e]
+        counts = count_bounds(p, staff, p.horizon.days) if rm.flags.flow_counts else None
+        path = pattern_hint(staff, [worked[e, d] is not None for d in range(p.horizon.days)],
+                            p.horizon.first_weekday(), counts)
+        if path:
+            for key, var in arcs.items():
+                m.add_hint(var, key in path)
 
 
 _STATUS = {
@@ -141,52 +188,85 @@ def solve(
     should_stop: StopFn | None = None,
     flags: ModelFlags | None = None,
 ) -> SolveResult:
-    """Solve ``problem``; report improving solutions; stop early when ``should_stop()``."""
+    """Solve ``problem``; report improving solutions; stop early when ``should_stop()``.
+
+    With two or more workers (and ``flags.lns``) one of them runs the staff/day LNS of
+    :mod:`actors.solve.lns` beside CP-SAT's exact search; the best checked roster wins and
+    CP-SAT's bound proves it optimal.
+    """
     started = time.monotonic()
     flags = flags or ModelFlags()
     rm = build_model(problem, flags)
+    search = _Search(rm, on_progress, started)
+    _offer_hint(search, options.hint)
     add_hints(rm, options.hint)
+    workers = options.workers or default_workers()
+    lns = None
+    if flags.lns and workers >= 2:
+        lns = LnsWorker(rm, search.inc, options.seed, started,
+                        lambda m, roster: add_hints(rm, roster, m))
+        workers -= 1
     solver = cp_model.CpSolver()
-    configure(solver, options, flags)
-    cb = _Callback(on_progress, should_stop)
+    configure(solver, options, flags, workers)
+    solver.best_bound_callback = search.on_bound
+    search.stoppers.append(solver.stop_search)
+    threads = []
     done = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(solver, cb, done), daemon=True)
+    if lns is not None:
+        search.stoppers.append(lns.stop)
+        threads.append(threading.Thread(target=lns.run, daemon=True,
+                                        args=(started + options.time_limit_s,)))
     if should_stop is not None:
-        watcher.start()
+        threads.append(threading.Thread(target=_watch, args=(search, should_stop, done),
+                                        daemon=True))
+    for t in threads:
+        t.start()
     try:
-        code = solver.solve(rm.model, cb)
+        code = solver.solve(rm.model, _Callback(search, should_stop))
     finally:
         done.set()
-        if watcher.is_alive():
-            watcher.join()
+        if lns is not None:
+            lns.stop()
+        for t in threads:
+            t.join()
+    return _result(search, solver, code, options)
+
+
+def _offer_hint(search: _Search, hint: Assignments | None) -> None:
+    """A previous roster that is still valid is the first incumbent."""
+    p = search.rm.problem
+    if not hint or set(hint) != {s.id for s in p.staff}:
+        return
+    if any(len(days) != p.horizon.days for days in hint.values()):
+        return
+    report = check_roster(p, hint)
+    if report.feasible:
+        search.inc.offer(search.rm, dict(hint), report.objective, "hint", 0.0)
+
+
+def _result(search: _Search, solver: cp_model.CpSolver, code: int,
+            options: SolveOptions) -> SolveResult:
+    if search.rejected:  # a model bug: never hand out an unchecked roster
+        raise RosterCheckFailed(f"checker rejects a CP-SAT roster: {search.rejected[0]}")
     status = _STATUS.get(code, SolveStatus.UNKNOWN)
-    result = SolveResult(status=status, wall_time_s=time.monotonic() - started,
-                         solutions=cb.solutions, cancelled=cb.stopped)
-    if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        _fill_solution(result, rm, solver, cb)
-    elif status == SolveStatus.INFEASIBLE and not cb.stopped:
-        from actors.solve.explain import explain_infeasibility
+    inc = search.inc
+    if status == SolveStatus.INFEASIBLE and inc.roster is None:
+        result = SolveResult(status=status, wall_time_s=search.elapsed(), cancelled=search.stopped)
+        if not search.stopped:
+            from actors.solve.explain import explain_infeasibility
 
-        result.conflicts = explain_infeasibility(problem, options)
-    return result
-
-
-def _fill_solution(result: SolveResult, rm: RosterModel, solver: cp_model.CpSolver,
-                   cb: _Callback) -> None:
-    roster = read_roster(rm, solver)
-    report = check_roster(rm.problem, roster)
-    objective = round(solver.objective_value)
-    bound = solver.best_objective_bound
-    result.objective = objective
-    result.best_bound = bound
-    result.gap = gap_of(objective, bound)
-    result.time_to_best_s = cb.time_to_best
-    result.assignments = roster
-    result.penalties = PenaltyBreakdown(**{
-        kind: round(sum(solver.value(t) for t in terms)) for kind, terms in rm.penalties.items()
-    })
-    result.checked = report
-    if not report.feasible or report.objective != objective:
-        raise RosterCheckFailed(  # a model bug: never hand out an unchecked roster
-            f"checker rejects the CP-SAT roster: objective {report.objective} vs {objective}, "
-            f"violations {[v.message for v in report.violations[:5]]}")
+            result.conflicts = explain_infeasibility(search.rm.problem, options)
+        return result
+    if inc.roster is None:
+        return SolveResult(status=SolveStatus.UNKNOWN if status != SolveStatus.MODEL_INVALID
+                           else status, wall_time_s=search.elapsed(), cancelled=search.stopped)
+    search.on_bound(solver.best_objective_bound if status != SolveStatus.UNKNOWN else 0.0)
+    optimal = status == SolveStatus.OPTIMAL or search.proved()
+    bound = float(inc.objective) if optimal else min(search.bound, float(inc.objective))
+    report = check_roster(search.rm.problem, inc.roster)
+    return SolveResult(
+        status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
+        objective=inc.objective, best_bound=bound, gap=gap_of(inc.objective, bound),
+        wall_time_s=search.elapsed(), time_to_best_s=inc.found_at, solutions=search.solutions,
+        cancelled=search.stopped, assignments=inc.roster, penalties=report.penalties,
+        checked=report)

@@ -32,8 +32,8 @@ def submit_scrape(body: ScrapeRequest, service: Service, settings: AppSettings,
         listed = "; ".join(f"{b.input!r}: {b.reason}" for b in bad[:20])
         raise HttpProblem(422, f"invalid domains: {listed}",
                           invalid=[b.model_dump() for b in bad])
-    items = [((d,), {"max_pages": body.max_pages_per_domain, "refresh": body.refresh})
-             for d in domains]
+    items = [((d,), {"max_pages": body.max_pages_per_domain, "refresh": body.refresh,
+                     "index_images": body.index_images}) for d in domains]
     sub = service.submit_batch(
         "scrape_domain", kind="scrape-batch", child_kind="scrape", items=items,
         idempotency_key=key, callback_url=str(body.callback_url) if body.callback_url else None,

@@ -7,8 +7,8 @@ import io
 import zipfile
 
 import pytest
-from conftest import wait_until
 from PIL import Image
+from stack_support import wait_until
 
 
 def _png(color: tuple[int, int, int], size: tuple[int, int] = (96, 80),
@@ -31,7 +31,7 @@ def _jpeg(color: tuple[int, int, int]) -> bytes:
 
 @pytest.fixture(scope="module")
 def gpu_stack(redis_url, tmp_path_factory):
-    from conftest import Stack
+    from stack_support import Stack
 
     s = Stack(redis_url, tmp_path_factory.mktemp("images"),
               REPERTORY_CLIP__MODEL_NAME="tiny-clip", REPERTORY_QDRANT__MODE="edge",

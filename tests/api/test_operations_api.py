@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import wait_until
+from stack_support import wait_until
 
 
 def test_an_unknown_job_is_a_404_with_a_message(stack):

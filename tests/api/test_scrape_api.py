@@ -21,7 +21,7 @@ def sites():
 
 @pytest.fixture(scope="module")
 def scrape_stack(redis_url, tmp_path_factory, sites):
-    from conftest import Stack
+    from stack_support import Stack
 
     hosts = {h: f"127.0.0.1:{sites.port}" for h in sites.hosts()}
     s = Stack(redis_url, tmp_path_factory.mktemp("scrape"),

@@ -44,7 +44,7 @@ def test_a_hint_from_an_earlier_solve_is_accepted(stack):
 def test_cancel_stops_the_search_and_keeps_the_best_roster_so_far(stack):
     job_id = _post_text(stack, _text(7), time_limit_s=120).json()["job_id"]
     stack.wait_status(job_id, "running", timeout=60)
-    from conftest import wait_until
+    from stack_support import wait_until
 
     wait_until(lambda: (stack.job(job_id).get("progress") or {}).get("objective"), 60,
                what="a first solution")

@@ -7,7 +7,7 @@ import signal
 import time
 
 import redis
-from conftest import wait_until
+from stack_support import wait_until
 
 from pools.embedded import EmbeddedValkey
 from pools.jobs import JobStore

@@ -17,6 +17,17 @@ CORPUS = Path(__file__).resolve().parents[2] / "data" / "scrape"
 CORPUS_HOST = "corpus-pages.com"
 
 
+def _image(kind: str, color: tuple[int, int, int]) -> tuple[int, dict[str, str], bytes]:
+    """A small real image, for the index_images path."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, kind.upper())
+    return 200, {"Content-Type": f"image/{kind}"}, out.getvalue()
+
+
 def cf_encode(email: str, key: int = 0x42) -> str:
     return f"{key:02x}" + "".join(f"{ord(c) ^ key:02x}" for c in email)
 
@@ -123,6 +134,8 @@ SITES: dict[str, dict[str, Route]] = {
         "/robots.txt": "User-agent: *\nDisallow: /private\n",
         "/": ACME_HOME, "/contact": ACME_CONTACT, "/about-us": ACME_ABOUT, "/impressum": IMPRINT,
         "/private/legal": "<html><body>must never be fetched</body></html>",
+        "/img/logo.png": _image("png", (220, 40, 40)),
+        "/img/hero.jpg": _image("jpeg", (40, 40, 220)),
     },
     "robots-500.com": {"/robots.txt": (503, {}, b"busy"), "/": SIMPLE_HOME.format(title="R5")},
     "robots-404.com": {"/": SIMPLE_HOME.format(title="Robots 404 Inc"),
