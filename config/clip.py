@@ -29,6 +29,11 @@ class ImageSettings(BaseModel):
         default_factory=lambda: ["jpeg", "png", "webp"],
         description="Accepted formats, sniffed from magic bytes (others: HTTP 415).",
     )
+    images_per_job: int = Field(
+        32, ge=1, le=1024,
+        description="Images per job (and message) in a bulk upload: bigger messages mean "
+        "fewer broker round trips per image; one bad image still fails alone.",
+    )
     blob_dir: Path = Field(
         Path("./var/blobs"),
         description="Root of the content-addressed (sha256) blob store; a volume in containers.",

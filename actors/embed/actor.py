@@ -14,7 +14,7 @@ import dramatiq
 from config.queues import GPU
 from config.settings import get_settings
 from pools import context
-from pools.errors import PermanentError
+from pools.errors import PermanentError, TransientError
 from pools.middleware import heartbeat, resources
 
 _METRICS_EVERY_S = 2.0
@@ -38,14 +38,38 @@ class _GpuRuntime:
                                         "batch_limit": self.embedder.stats.batch_limit,
                                         "last_batch_size": self.embedder.stats.last_batch_size})
 
-    def vector(self, data: bytes) -> list[float]:
-        (out,) = self.embedder.embed_images([data])
+    def read(self, blob_key: str) -> bytes | Exception:
+        try:
+            return self.blobs.get(blob_key)
+        except PermanentError as exc:
+            return exc
+
+    def vectors(self, blobs: list[bytes | Exception]
+                ) -> tuple[list[list[float] | None], dict[int, str]]:
+        """One vector per readable image; ``{position: error}`` for the rest.
+
+        A transient failure (the batch ran out of memory at its smallest size) is raised so
+        the whole message is retried; anything else is the image's own fault.
+        """
+        readable = [(i, b) for i, b in enumerate(blobs) if isinstance(b, bytes)]
+        out = self.embedder.embed_images([b for _, b in readable]) if readable else []
         self._export_metrics()
-        if isinstance(out, Exception):
-            if isinstance(out, PermanentError):
-                raise out
-            raise PermanentError(f"cannot embed image: {out}", kind="corrupt_image") from out
-        return out.tolist()
+        vectors: list[list[float] | None] = [None] * len(blobs)
+        failed = {i: str(b) for i, b in enumerate(blobs) if isinstance(b, Exception)}
+        for (i, _), result in zip(readable, out, strict=True):
+            if isinstance(result, TransientError):
+                raise result
+            if isinstance(result, Exception):
+                failed[i] = f"cannot embed image: {result}"
+            else:
+                vectors[i] = result.tolist()
+        return vectors, failed
+
+    def vector(self, data: bytes) -> list[float]:
+        vectors, failed = self.vectors([data])
+        if failed:
+            raise PermanentError(failed[0], kind="corrupt_image")
+        return vectors[0]
 
     def text_vector(self, text: str) -> list[float]:
         (out,) = self.embedder.embed_texts([text])
@@ -75,17 +99,33 @@ resources.register("gpu", _GpuRuntime, queues=[GPU])
 
 
 @dramatiq.actor(queue_name=GPU, store_results=True, max_retries=3)
-def embed_image(image_id: str, blob_key: str, doc: dict[str, Any]) -> dict[str, Any]:
-    from actors.embed.records import EMBEDDED, ImageRecords
+def embed_images(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Embed a message's images together; an image that cannot be read fails alone.
+
+    ``items``: ``{"image_id", "blob_key", "doc"}``. Good vectors go to the index in one
+    message; the job fails only when every image failed.
+    """
+    from actors.embed.records import EMBEDDED, FAILED, ImageRecords
+    from actors.index.actor import deliver_vectors
 
     runtime = resources.get("gpu")
-    vector = runtime.vector(runtime.blobs.get(blob_key))
     records = ImageRecords(context.store().redis)
-    records.set_status(image_id, EMBEDDED, model_id=runtime.model.model_id)
-    from actors.index.actor import deliver_vector
-
-    deliver_vector(image_id, doc, vector)
-    return {"image_id": image_id, "model_id": runtime.model.model_id, "dim": len(vector)}
+    vectors, failed = runtime.vectors([runtime.read(i["blob_key"]) for i in items])
+    good = []
+    for item, vector in zip(items, vectors, strict=True):
+        if vector is None:
+            continue
+        records.set_status(item["image_id"], EMBEDDED, model_id=runtime.model.model_id)
+        good.append({**item, "vector": vector})
+    for index, error in failed.items():
+        records.set_status(items[index]["image_id"], FAILED, error=error)
+    if not good:
+        raise PermanentError("; ".join(failed.values())[:2000], kind="corrupt_image")
+    deliver_vectors([{"image_id": g["image_id"], "doc": g["doc"], "vector": g["vector"]}
+                     for g in good])
+    return {"embedded": [g["image_id"] for g in good], "model_id": runtime.model.model_id,
+            "failed": [{"image_id": items[i]["image_id"], "error": e}
+                       for i, e in failed.items()]}
 
 
 @dramatiq.actor(queue_name=GPU, store_results=True, max_retries=0, time_limit=60_000)

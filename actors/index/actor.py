@@ -52,10 +52,12 @@ class _IndexRuntime:
     def _upsert(self, items: list[tuple[Any, list[float]]]) -> list[str]:
         return self.index.upsert([doc for doc, _ in items], [vec for _, vec in items])
 
-    def upsert(self, doc: dict[str, Any], vector: list[float]) -> str:
+    def upsert_many(self, items: list[tuple[dict[str, Any], list[float]]]) -> list[str]:
+        """Upsert through the batcher (batched with other threads' points); wait for all."""
         from actors.index.collections import ImageDoc
 
-        return self.batcher.submit((ImageDoc(**doc), vector)).result(timeout=120)
+        futures = self.batcher.submit_many((ImageDoc(**doc), vec) for doc, vec in items)
+        return [f.result(timeout=120) for f in futures]
 
     def close(self) -> None:
         self.batcher.close()
@@ -69,24 +71,29 @@ def embedded_store() -> bool:
     return get_settings().qdrant.mode != "server"
 
 
-def deliver_vector(image_id: str, doc: dict[str, Any], vector: list[float]) -> None:
-    """Hand a vector to the index: through queue ``index`` (embedded) or directly (server)."""
+def deliver_vectors(items: list[dict[str, Any]]) -> None:
+    """Hand vectors to the index: through queue ``index`` (embedded) or directly (server).
+
+    ``items``: ``{"image_id", "doc", "vector"}``; one message carries them all.
+    """
     if embedded_store():
-        index_image.send(image_id, doc, vector)
+        index_images.send(items)
     else:
-        _index_now(image_id, doc, vector)
+        _index_now(items)
 
 
-def _index_now(image_id: str, doc: dict[str, Any], vector: list[float]) -> None:
+def _index_now(items: list[dict[str, Any]]) -> None:
     from actors.embed.records import INDEXED, ImageRecords
 
-    point = resources.get("index").upsert(doc, vector)
-    ImageRecords(context.store().redis).set_status(image_id, INDEXED, point_id=point)
+    points = resources.get("index").upsert_many([(i["doc"], i["vector"]) for i in items])
+    records = ImageRecords(context.store().redis)
+    for item, point in zip(items, points, strict=True):
+        records.set_status(item["image_id"], INDEXED, point_id=point)
 
 
 @dramatiq.actor(queue_name=INDEX, max_retries=5)
-def index_image(image_id: str, doc: dict[str, Any], vector: list[float]) -> None:
-    _index_now(image_id, doc, vector)
+def index_images(items: list[dict[str, Any]]) -> None:
+    _index_now(items)
 
 
 def _hits(hits: list[Any]) -> list[dict[str, Any]]:

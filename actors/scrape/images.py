@@ -35,7 +35,7 @@ def submit_images(settings: Settings, broker: Any, domain: str,
 
     service = JobService(settings, broker)
     blobs, records = BlobStore(settings.clip.images.blob_dir), ImageRecords(service.store.redis)
-    image_ids = []
+    image_ids, items = [], []
     for url, data, product in fetched:
         try:
             info = validate_image(data, settings.clip.images, name=url)
@@ -48,8 +48,11 @@ def submit_images(settings: Settings, broker: Any, domain: str,
                "created_ts": time.time()}
         records.put(image_id, status=QUEUED, filename=url, format=info.format,
                     width=info.width, height=info.height, **doc)
-        job = service.submit("embed_image", kind="image", args=(image_id, ref.key, doc),
-                             summary={"image_id": image_id, "source_url": url}).job
-        records.put(image_id, job_id=job["id"])
+        items.append({"image_id": image_id, "blob_key": ref.key, "doc": doc})
         image_ids.append(image_id)
+    if items:
+        job = service.submit("embed_images", kind="images", args=(items,),
+                             summary={"images": image_ids, "domain": domain}).job
+        for image_id in image_ids:
+            records.put(image_id, job_id=job["id"])
     return image_ids

@@ -28,6 +28,8 @@ MAX_FILES = 10_000
              summary="Upload images to embed and index",
              description="Multipart: one or many `files` (JPEG, PNG, WebP, or zip archives of "
              "them) with `product_id`, `name`, `description` and a JSON `metadata` object. "
+             "Images are grouped into jobs of `images_per_job` (one job, or a batch of jobs); "
+             "an image that cannot be embedded fails alone (its status says `failed`). "
              "Every file is validated before anything is queued: too big 413, unknown format "
              "415, too many pixels (decompression bomb) or unreadable 422.",
              responses={413: {"description": "File too large"},
@@ -45,16 +47,21 @@ async def upload_images(
     uploads = await read_uploads(files, settings.clip.images, MAX_FILES)
     doc = {"product_id": product_id, "name": name, "description": description, "metadata": meta}
     stored = [_store(service, settings, u, doc) for u in uploads]
-    items = [((s["image_id"], s["blob_key"], s["doc"]), {}) for s in stored]
+    size = settings.clip.images.images_per_job
+    chunks = [stored[i:i + size] for i in range(0, len(stored), size)]
+    items = [(([{"image_id": s["image_id"], "blob_key": s["blob_key"], "doc": s["doc"]}
+                for s in chunk],), {}) for chunk in chunks]
     if len(items) == 1:
-        sub = service.submit("embed_image", kind="image", args=items[0][0],
-                             idempotency_key=key, summary={"image_id": stored[0]["image_id"]})
+        sub = service.submit("embed_images", kind="images", args=items[0][0],
+                             idempotency_key=key,
+                             summary={"images": [s["image_id"] for s in stored]})
     else:
         sub = service.submit_batch(
-            "embed_image", kind="image-batch", child_kind="image", items=items,
-            idempotency_key=key, summary={"images": len(items)},
-            child_summaries=[{"image_id": s["image_id"], "filename": s["out"].filename}
-                             for s in stored])
+            "embed_images", kind="images-batch", child_kind="images", items=items,
+            idempotency_key=key, summary={"images": len(stored), "jobs": len(items)},
+            child_summaries=[{"images": [s["image_id"] for s in chunk],
+                              "filenames": [s["out"].filename for s in chunk]}
+                             for chunk in chunks])
     _link_jobs(service, stored, sub.job)
     job_id = sub.job["id"]
     return ImagesAccepted(job_id=job_id, status=sub.job["status"], created=sub.created,

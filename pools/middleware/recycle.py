@@ -29,7 +29,9 @@ class Recycle(Middleware):
         self._signalled = False
         self._worker: Any = None
 
-    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+    def before_worker_boot(self, broker: Any, worker: Any) -> None:
+        # Before, not after: threads take messages while slow boot hooks (model loading)
+        # still run, and the budget may be reached before "after boot" fires.
         self._worker = worker
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,

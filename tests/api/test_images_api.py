@@ -37,7 +37,8 @@ def gpu_stack(redis_url, tmp_path_factory):
               REPERTORY_CLIP__MODEL_NAME="tiny-clip", REPERTORY_QDRANT__MODE="edge",
               REPERTORY_CLIP__MAX_WAIT_MS="5", REPERTORY_CLIP__IMAGES__MAX_BYTES="400000",
               REPERTORY_CLIP__IMAGES__MAX_PIXELS="4000000",
-              REPERTORY_QDRANT__OPTIMIZE_AFTER="0")
+              REPERTORY_QDRANT__OPTIMIZE_AFTER="0",
+              REPERTORY_CLIP__IMAGES__IMAGES_PER_JOB="2")
     try:
         s.start_api()
         s.start_pool("index", processes=1, threads=4)
@@ -61,13 +62,15 @@ def _indexed(stack, image_id: str) -> dict:
 def test_an_uploaded_image_is_found_first_by_image_search(gpu_stack):
     images = {"red": _png((200, 30, 30), stripe=2), "green": _png((30, 200, 30), stripe=3),
               "blue": _png((30, 30, 200), stripe=5)}
-    response = _upload(gpu_stack, [(f"{k}.png", v) for k, v in images.items()],
+    response = _upload(gpu_stack, [(f"{k}.png", v) for k, v in images.items()][:2],
                        product_id="sku-1", metadata='{"color": "mixed"}')
     assert response.status_code == 202, response.text
     body = response.json()
-    batch = gpu_stack.wait_status(body["job_id"], "succeeded", timeout=90)
-    assert batch["children"]["total"] == 3 and batch["children"]["completed"] == 3
+    job = gpu_stack.wait_status(body["job_id"], "succeeded", timeout=90)
+    assert job["kind"] == "images" and job["children"] is None, "two images fit one job"
     ids = {i["filename"]: i["image_id"] for i in body["images"]}
+    result = gpu_stack.http.get(f"/v1/jobs/{body['job_id']}/result").json()["result"]
+    assert sorted(result["embedded"]) == sorted(ids.values()) and result["failed"] == []
     for image_id in ids.values():
         record = _indexed(gpu_stack, image_id)
         assert record["product_id"] == "sku-1" and record["metadata"] == {"color": "mixed"}
@@ -107,11 +110,28 @@ def test_a_corrupt_image_in_a_batch_fails_alone(gpu_stack):
     broken = good[:200] + bytes(len(good) - 200)  # header intact, entropy data zeroed
     response = _upload(gpu_stack, [("good.jpg", good), ("broken.jpg", broken)])
     assert response.status_code == 202, response.text
+    ids = {i["filename"]: i["image_id"] for i in response.json()["images"]}
+    job = gpu_stack.wait_status(response.json()["job_id"], "succeeded", timeout=90)
+    result = gpu_stack.http.get(f"/v1/jobs/{job['id']}/result").json()["result"]
+    assert result["embedded"] == [ids["good.jpg"]]
+    assert [f["image_id"] for f in result["failed"]] == [ids["broken.jpg"]]
+    _indexed(gpu_stack, ids["good.jpg"])
+    bad = gpu_stack.http.get(f"/v1/images/{ids['broken.jpg']}").json()
+    assert bad["status"] == "failed"
+
+    alone = _upload(gpu_stack, [("only-broken.jpg", broken[:-10] + b"\x00" * 10)])
+    failed = gpu_stack.wait_status(alone.json()["job_id"], "failed", timeout=60)
+    assert failed["error"]["type"] == "corrupt_image" and failed["attempts"] == 1
+
+
+def test_a_bulk_upload_is_split_into_jobs_of_images_per_job(gpu_stack):
+    files = [(f"bulk{i}.png", _png((i * 20, 100, 255 - i * 20), stripe=i + 2)) for i in range(5)]
+    response = _upload(gpu_stack, files)
     batch = gpu_stack.wait_status(response.json()["job_id"], "succeeded", timeout=90)
-    assert batch["children"]["completed"] == 1 and batch["children"]["failed"] == 1
-    rows = gpu_stack.http.get(f"/v1/jobs/{batch['id']}/result").json()["result"]
-    failed = [r for r in rows if r["status"] == "failed"]
-    assert failed[0]["summary"]["filename"] == "broken.jpg"
+    assert batch["kind"] == "images-batch"
+    assert batch["children"]["total"] == 3 and batch["children"]["completed"] == 3  # 2+2+1
+    for image in response.json()["images"]:
+        _indexed(gpu_stack, image["image_id"])
 
 
 def test_oversize_files_and_decompression_bombs_are_refused_before_queueing(gpu_stack):
@@ -185,7 +205,9 @@ def test_the_cli_uploads_a_directory_waits_for_indexing_and_searches(gpu_stack, 
                            env=gpu_stack.env)
     assert added.returncode == 0, added.stdout + added.stderr
     assert "2 images indexed, 0 files refused" in added.stdout
-    found = subprocess.run([*base, "search", "yellow", "--limit", "3", *api],
-                           capture_output=True, text=True, timeout=120, env=gpu_stack.env)
+    found = subprocess.run([*base, "search", "yellow", "--limit", "100", *api],
+                           capture_output=True, text=True, timeout=120,
+                           env={**gpu_stack.env, "COLUMNS": "200"})
     assert found.returncode == 0, found.stderr
-    assert "score" in found.stdout and found.stdout.count("img") >= 1
+    assert "score" in found.stdout
+    assert "img0.png" in found.stdout and "img1.png" in found.stdout
