@@ -18,7 +18,7 @@ from dramatiq import Message
 from config.settings import Settings
 from pools import jobs as j
 from pools.admin import QueueAdmin
-from pools.broker import build_result_backend, build_store, redis_client
+from pools.broker import build_result_backend, build_store, on_terminal, redis_client
 from pools.urls import validate_callback_url
 
 
@@ -55,13 +55,8 @@ class JobService:
     ) -> Submission:
         job_id = j.new_job_id()
         self._check_callback(callback_url)
-        if idempotency_key:
-            held = self.store.claim_idempotency(kind, idempotency_key, job_id,
-                                                self.settings.jobs.idempotency_ttl_s)
-            if held is not None:
-                existing = self.store.get(held)
-                if existing is not None:
-                    return Submission(existing, created=False)
+        if (earlier := self._claim(kind, idempotency_key, job_id)) is not None:
+            return earlier
         actor = self.broker.get_actor(actor_name)
         message = actor.message_with_options(args=tuple(args), kwargs=kwargs or {})
         message = message.copy(message_id=job_id)
@@ -82,11 +77,8 @@ class JobService:
         """A parent job with one child per item; the parent finishes when every child has."""
         parent_id = j.new_job_id()
         self._check_callback(callback_url)
-        if idempotency_key:
-            held = self.store.claim_idempotency(kind, idempotency_key, parent_id,
-                                                self.settings.jobs.idempotency_ttl_s)
-            if held is not None and (existing := self.store.get(held)) is not None:
-                return Submission(existing, created=False)
+        if (earlier := self._claim(kind, idempotency_key, parent_id)) is not None:
+            return earlier
         actor = self.broker.get_actor(actor_name)
         self.store.create(parent_id, kind=kind, queue=actor.queue_name, actor=actor_name,
                           children_total=len(items), idempotency_key=idempotency_key,
@@ -96,6 +88,15 @@ class JobService:
                         parent_id=parent_id,
                         summary=child_summaries[index] if child_summaries else None)
         return Submission(self.store.get(parent_id) or {}, created=True)
+
+    def _claim(self, kind: str, key: str | None, job_id: str) -> Submission | None:
+        """The earlier submission holding this Idempotency-Key, if there is one."""
+        if not key:
+            return None
+        held = self.store.claim_idempotency(kind, key, job_id,
+                                            self.settings.jobs.idempotency_ttl_s)
+        existing = self.store.get(held) if held is not None else None
+        return Submission(existing, created=False) if existing is not None else None
 
     def _check_callback(self, url: str | None) -> None:
         if url:
@@ -168,8 +169,11 @@ class JobService:
             raise InvalidTransition(f"job {job_id} already {record['status']}")
         self.store.request_cancel(job_id)
         # Queued or waiting for a retry: it will never run (the middleware skips it).
-        self.store.transition(job_id, j.CANCELLED, allowed_from=(j.QUEUED, j.RETRYING),
-                              finished_at=time.time())
+        applied, _ = self.store.transition(job_id, j.CANCELLED,
+                                           allowed_from=(j.QUEUED, j.RETRYING),
+                                           finished_at=time.time())
+        if applied:  # finished here, not in a worker: same book-keeping (webhook, metrics)
+            on_terminal(self.broker, self.store, self.get(job_id))
         for child in self.store.children(job_id):
             child_record = self.store.get(child)
             if child_record and child_record["status"] not in j.TERMINAL:

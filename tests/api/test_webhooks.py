@@ -87,3 +87,12 @@ def test_a_callback_url_that_is_not_http_is_refused_with_422(stack):
     response = stack.http.post("/v1/diag", json={"callback_url": "ftp://example.com/x"})
     assert response.status_code == 422
     assert "callback_url" in response.json()["error"]
+
+
+def test_cancelling_a_queued_job_notifies_its_callback(stack, receiver_factory):
+    receiver = receiver_factory()
+    job_id = stack.submit("/v1/diag", {"mode": "ok", "delay_ms": 60_000,
+                                       "callback_url": receiver.url})["job_id"]
+    assert stack.http.post(f"/v1/jobs/{job_id}/cancel").json()["status"] == "cancelled"
+    wait_until(lambda: receiver.calls, 30, what="the webhook")
+    assert receiver.calls[0][1]["status"] == "cancelled" and receiver.calls[0][1]["id"] == job_id
