@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
 from config.settings import Settings
 from pools.service import JobService
@@ -28,3 +28,8 @@ def idempotency_key(
 Service = Annotated[JobService, Depends(get_service)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+JobId = Annotated[str, Path(max_length=64, examples=["3f0c6c1e4b8a4f7f9d0e2a1b5c6d7e8f"],
+                            description="A job id, as returned by a submit route.")]
+ImageId = Annotated[str, Path(max_length=64, examples=["5b0f8f6e-0c8e-5c52-9d53-0f6a1c2d3e4f"],
+                              description="An image id, as returned by POST /v1/images.")]

@@ -15,7 +15,8 @@ from api.schemas.ops import Ready
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The API process is up")
+@router.get("/healthz", summary="The API process is up", responses={200: {"content": {
+    "application/json": {"example": {"status": "ok"}}}}})
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -44,7 +45,10 @@ def readyz(service: Service) -> Response:
     return JSONResponse(status_code=200 if ready else 503, content=body.model_dump())
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {"example": (
+                'repertory_jobs{kind="solve",status="succeeded"} 12.0\n'
+                'repertory_queue_messages{queue="solve",state="ready"} 3.0\n')}}}})
 def metrics(service: Service) -> Response:
     registry = service.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

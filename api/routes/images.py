@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from api.deps import AppSettings, IdempotencyKey, Service
+from api.deps import AppSettings, IdempotencyKey, ImageId, Service
 from api.errors import HttpProblem
 from api.schemas.images import (
     Image,
@@ -115,12 +115,12 @@ def image_stats(service: Service, settings: AppSettings) -> ImageStats:
 
 
 @router.get("/{image_id}", response_model=Image, summary="An image's record and status")
-def get_image(image_id: str, service: Service) -> Image:
+def get_image(image_id: ImageId, service: Service) -> Image:
     return Image(**_record(service, image_id))
 
 
 @router.delete("/{image_id}", status_code=204, summary="Delete an image, its vector and blob")
-def delete_image(image_id: str, service: Service, settings: AppSettings) -> Response:
+def delete_image(image_id: ImageId, service: Service, settings: AppSettings) -> Response:
     from actors.embed.blobs import BlobStore
     from actors.embed.records import ImageRecords
 
@@ -132,7 +132,7 @@ def delete_image(image_id: str, service: Service, settings: AppSettings) -> Resp
 
 
 @router.get("/{image_id}/similar", response_model=SearchResults, summary="Images like this one")
-def similar(image_id: str, service: Service,
+def similar(image_id: ImageId, service: Service,
             limit: Annotated[int, Query(ge=1, le=100)] = 10) -> SearchResults:
     _record(service, image_id)
     hits = service.call("similar_images", image_id, limit, timeout_s=30)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AppSettings, Service
+from api.deps import AppSettings, JobId, Service
 from api.errors import HttpProblem
 from api.schemas.jobs import Job, JobPage, JobResult, Status, to_job
 from pools.jobs import STATUSES
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
             responses={404: {"description": "Unknown job",
                              "content": {"application/json": {"example": {
                                  "error": "no job with id 'nope'"}}}}})
-def get_job(job_id: str, service: Service) -> Job:
+def get_job(job_id: JobId, service: Service) -> Job:
     record = service.get(job_id)
     children = service.store.children(job_id) if record.get("children_total") else None
     return to_job(record, children)
@@ -26,7 +26,7 @@ def get_job(job_id: str, service: Service) -> Job:
 
 @router.get("/{job_id}/result", response_model=JobResult, summary="A finished job's result",
             responses={409: {"description": "The job has no result (yet)"}})
-def get_result(job_id: str, service: Service) -> JobResult:
+def get_result(job_id: JobId, service: Service) -> JobResult:
     record = service.get(job_id)
     if record.get("children_total"):
         return JobResult(job_id=job_id, status=record["status"],
@@ -64,7 +64,7 @@ def list_jobs(
 
 @router.post("/{job_id}/retry", response_model=Job, summary="Run a failed or dead job again",
              responses={409: {"description": "The job is not failed or dead"}})
-def retry_job(job_id: str, service: Service) -> Job:
+def retry_job(job_id: JobId, service: Service) -> Job:
     return to_job(service.retry(job_id))
 
 
@@ -72,5 +72,5 @@ def retry_job(job_id: str, service: Service) -> Job:
              description="Queued and delayed jobs never run; running jobs are told to stop "
                          "and keep what they have (the solver returns its best roster).",
              responses={409: {"description": "The job already finished"}})
-def cancel_job(job_id: str, service: Service) -> Job:
+def cancel_job(job_id: JobId, service: Service) -> Job:
     return to_job(service.cancel(job_id))

@@ -64,7 +64,7 @@ class ImageStats(BaseModel):
     index_error: str | None = None
     queues: list[dict[str, Any]]
     last_indexed: float | None = None
-    blobs: int
+    blobs: int = Field(examples=[1520])
 
 
 def to_hit(raw: dict[str, Any]) -> SearchHit:

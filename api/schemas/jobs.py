@@ -71,7 +71,7 @@ class Accepted(BaseModel):
 class JobResult(BaseModel):
     job_id: str
     status: Status
-    result: Any
+    result: Any = Field(examples=[{"status": "OPTIMAL", "objective": 607}])
 
 
 def to_job(record: dict[str, Any], child_ids: list[str] | None = None) -> Job:

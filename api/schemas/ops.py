@@ -37,11 +37,11 @@ class Requeued(BaseModel):
 
 
 class Worker(BaseModel):
-    id: str
-    pool: str
+    id: str = Field(examples=["node-1-4242-a1b2c3"])
+    pool: str = Field(examples=["gpu"])
     host: str
     pid: int
-    queues: list[str]
+    queues: list[str] = Field(examples=[["gpu"]])
     device: str = "cpu"
     started_at: float
     last_seen: float
