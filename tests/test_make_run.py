@@ -41,8 +41,9 @@ def test_make_run_answers_readyz_within_60_seconds_and_ctrl_c_stops_everything(t
         assert time.monotonic() - started < 60
         assert body["ready"] and body["broker"]
         assert (tmp_path / "var" / "valkey" / "appendonlydir").is_dir(), "AOF is on"
-        wait_until(lambda: (ready() or {}).get("workers_by_pool", {}).get("cpu"), 60,
-                   interval=0.5, what="the cpu pool to heartbeat")
+        for pool in ("cpu", "index", "gpu"):  # the whole stack, not just the API
+            wait_until(lambda p=pool: (ready() or {}).get("workers_by_pool", {}).get(p), 90,
+                       interval=0.5, what=f"the {pool} pool to heartbeat")
         job = httpx.post(f"http://127.0.0.1:{api_port}/v1/diag", json={"mode": "ok"}).json()
         wait_until(lambda: httpx.get(f"http://127.0.0.1:{api_port}/v1/jobs/{job['job_id']}")
                    .json()["status"] == "succeeded", 30, what="a job through make run")
