@@ -8,6 +8,9 @@ are permanent: the receiver refused the payload and asking again will not change
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 from typing import Any
 
 import dramatiq
@@ -20,8 +23,13 @@ from pools.errors import PermanentError, TransientError
 _notify = get_settings().notify
 
 
+def signature(body: bytes, secret: str) -> str:
+    """``sha256=<hex HMAC>`` of the exact body bytes, as sent in X-Repertory-Signature."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def deliver(url: str, summary: dict[str, Any], *, timeout_s: float,
-            allow_private: bool = False) -> int:
+            allow_private: bool = False, secret: str | None = None) -> int:
     """POST the summary; returns the status code or raises a typed error.
 
     The connection goes through the scraper's guarded transport: the name is resolved, every
@@ -31,7 +39,7 @@ def deliver(url: str, summary: dict[str, Any], *, timeout_s: float,
     from actors.scrape.netguard import AddressRefused
 
     try:
-        response = asyncio.run(_post(url, summary, timeout_s, allow_private))
+        response = asyncio.run(_post(url, summary, timeout_s, allow_private, secret))
     except AddressRefused as exc:
         raise PermanentError(f"webhook {url} refused: {exc}", kind="bad_target") from exc
     except httpx.HTTPError as exc:
@@ -45,14 +53,17 @@ def deliver(url: str, summary: dict[str, Any], *, timeout_s: float,
 
 
 async def _post(url: str, summary: dict[str, Any], timeout_s: float,
-                allow_private: bool) -> httpx.Response:
+                allow_private: bool, secret: str | None) -> httpx.Response:
     from actors.scrape.transport import GuardedTransport
 
+    body = json.dumps(summary, separators=(",", ":")).encode()
+    headers = {"User-Agent": "repertory-webhook/1", "Content-Type": "application/json"}
+    if secret:
+        headers["X-Repertory-Signature"] = signature(body, secret)
     transport = GuardedTransport(allow_loopback=allow_private)
     async with httpx.AsyncClient(transport=transport, timeout=timeout_s, trust_env=False,
-                                 follow_redirects=False,
-                                 headers={"User-Agent": "repertory-webhook/1"}) as client:
-        return await client.post(url, json=summary)
+                                 follow_redirects=False, headers=headers) as client:
+        return await client.post(url, content=body)
 
 
 @dramatiq.actor(queue_name=NOTIFY, max_retries=_notify.max_retries,
@@ -60,5 +71,6 @@ async def _post(url: str, summary: dict[str, Any], timeout_s: float,
                 time_limit=int(_notify.timeout_s * 1000) + 5_000)
 def notify(url: str, summary: dict[str, Any]) -> None:
     settings = get_settings().notify
+    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
     deliver(url, summary, timeout_s=settings.timeout_s,
-            allow_private=settings.allow_private_targets)
+            allow_private=settings.allow_private_targets, secret=secret)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
+from api.errors import HttpProblem
 from config.settings import Settings
 from pools.service import JobService
 
@@ -16,6 +18,21 @@ def get_service(request: Request) -> JobService:
 
 def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def require_token(
+    request: Request,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """With ``REPERTORY_API__TOKEN`` set, /v1 routes need ``Authorization: Bearer <token>``."""
+    token = request.app.state.settings.api.token
+    if token is None:
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(),
+                                                             token.get_secret_value().encode()):
+        raise HttpProblem(401, "missing or wrong bearer token",
+                          headers={"WWW-Authenticate": "Bearer"})
 
 
 def idempotency_key(

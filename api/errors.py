@@ -18,9 +18,11 @@ log = logging.getLogger(__name__)
 class HttpProblem(Exception):
     """Raise from a route for a 4xx with a message (413 for too large, 415, 422 …)."""
 
-    def __init__(self, status: int, message: str, **extra: object) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None,
+                 **extra: object) -> None:
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
+        self.headers = headers
 
 
 def _problem(status: int, message: str, **extra: object) -> JSONResponse:
@@ -47,7 +49,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HttpProblem)
     async def _problem_handler(request: Request, exc: HttpProblem) -> JSONResponse:
-        return _problem(exc.status, exc.message, **exc.extra)
+        response = _problem(exc.status, exc.message, **exc.extra)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

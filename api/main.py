@@ -6,10 +6,11 @@ Run with ``repertory api`` or ``uvicorn --factory api.main:create_app``.
 from __future__ import annotations
 
 import dramatiq
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from prometheus_client import CollectorRegistry
 
 from api import errors
+from api.deps import require_token
 from api.routes import (
     dashboard,
     diag,
@@ -48,5 +49,7 @@ def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None 
     app.state.service = service
     errors.install(app)
     for module in ROUTERS:
-        app.include_router(module.router)
+        guarded = module.router.prefix.startswith("/v1")
+        app.include_router(module.router,
+                           dependencies=[Depends(require_token)] if guarded else [])
     return app

@@ -69,12 +69,20 @@ class NotifySettings(BaseModel):
     allow_private_targets: bool = Field(
         False, description="Allow callback URLs on loopback/private addresses (tests, on-prem)."
     )
+    signing_secret: SecretStr | None = Field(
+        None, description="When set, every webhook carries X-Repertory-Signature: "
+        "sha256=<HMAC of the body with this secret>, so receivers can verify the sender.",
+    )
 
 
 class ApiSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Bind address.")
     port: int = Field(8000, ge=1, le=65535)
     max_list_limit: int = Field(500, ge=1, description="Largest page for list routes.")
+    token: SecretStr | None = Field(
+        None, description="When set, /v1 routes require 'Authorization: Bearer <token>' "
+        "(health, readiness and metrics stay open for probes and scrapers).",
+    )
 
 
 class PoolSpec(BaseModel):

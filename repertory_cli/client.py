@@ -16,8 +16,14 @@ class ApiError(RuntimeError):
 
 
 class Client:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = None) -> None:
+        if token is None:
+            from config.settings import get_settings
+
+            secret = get_settings().api.token
+            token = secret.get_secret_value() if secret else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, headers=headers)
 
     def post(self, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self.http.post(path, **kwargs)
