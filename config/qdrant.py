@@ -27,10 +27,11 @@ class QdrantSettings(BaseModel):
     )
     upsert_batch: int = Field(256, ge=1, description="Points per upsert call.")
     optimize_after: int = Field(
-        10_000,
+        0,
         ge=0,
-        description="Edge: run the segment optimizer (HNSW build) after this many upserts; "
-        "0 disables (call optimize() yourself).",
+        description="Edge: run the segment optimizer (HNSW build) inline after this many "
+        "upserts; 0 (default) leaves it to the periodic reindex schedule, since a build "
+        "blocks the index owner (about 3 minutes at 100k points on 2 cores).",
     )
     hnsw_m: int = Field(16, ge=4, description="HNSW graph degree.")
     hnsw_ef_construct: int = Field(100, ge=8, description="HNSW build beam width.")
