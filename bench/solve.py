@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -62,7 +63,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--instances", default="1-8")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "solve.json"))
-    ap.add_argument("--flags", default="", help="ModelFlags overrides, e.g. core=0,windows=0")
+    ap.add_argument("--flags", default="",
+                    help="ModelFlags overrides, e.g. lns=0,flow=0 (actors/solve/constraints.py)")
     args = ap.parse_args()
     overrides = {k: v not in ("0", "false") for k, _, v in
                  (p.partition("=") for p in args.flags.split(",") if p)}
@@ -71,6 +73,7 @@ def main() -> None:
           "| time to proof s | checker |")
     print("|---|---|---|---|---|---|---|---|---|")
     rows = []
+    load_before = os.getloadavg()
     for number in parse_range(args.instances):
         row = run_one(number, args, flags)
         rows.append(row)
@@ -82,7 +85,9 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "time_limit_s": args.time_limit, "workers": args.workers, "seed": args.seed,
-        "flags": flags.__dict__, "machine": platform.platform(), "rows": rows}, indent=2))
+        "flags": flags.__dict__, "machine": platform.platform(), "cpus": os.cpu_count(),
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

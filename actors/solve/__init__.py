@@ -5,7 +5,10 @@ Pure modules, callable without a broker:
 * :mod:`actors.solve.schema` — the problem, options, progress and result models (pydantic).
 * :mod:`actors.solve.reader` — the Shift Scheduling Benchmark text format (Curtois & Qu).
 * :mod:`actors.solve.limits` — problem size and the limits from settings.
-* :mod:`actors.solve.model` — the CP-SAT model and :func:`actors.solve.model.solve`.
+* :mod:`actors.solve.constraints` — the CP-SAT model; :mod:`actors.solve.flow` — its per-staff
+  network-flow encoding of the run/weekend rules; :mod:`actors.solve.windows` — window cuts.
+* :mod:`actors.solve.model` — :func:`actors.solve.model.solve`: CP-SAT's exact search beside
+  the staff/day LNS of :mod:`actors.solve.lns`, sharing one checked incumbent.
 * :mod:`actors.solve.checker` — an independent checker of rosters and objectives.
 
 Nothing here imports OR-tools at package import time.

@@ -1,8 +1,13 @@
 """The CP-SAT encoding of a :class:`RosterProblem`.
 
 Variables: ``x[e, d, s]`` (staff e works shift s on day d) and ``work[e, d]``. Every hard
-constraint of the benchmark is exact; runs use sliding windows (max consecutive) and forbidden
-pattern clauses (min consecutive shifts / days off), or a regular automaton when asked. When
+constraint of the benchmark is exact; runs use sliding windows (max consecutive) and linear
+implications (min consecutive shifts / days off; forbidden-pattern clauses or a regular
+automaton when asked). Redundant parts tighten the LP: count bounds, window cuts and, above
+all, a per-staff network flow over the run/weekend automaton (:mod:`actors.solve.flow`).
+Under- and over-cover of a row are exact linear equalities with integer deficits; they are not
+forced apart (an optimum never has both), so a non-optimal solution's model objective can
+exceed its true penalty, which the checker recomputes. When
 ``groups`` is on, each hard constraint group is enforced by its own literal so an infeasible
 problem can be explained with ``sufficient_assumptions_for_infeasibility``.
 """
@@ -30,6 +35,7 @@ class ModelFlags:
     exclusive_cover: bool = False  # a boolean per cover row forbidding under and over together
     max_lp: bool = True  # solver side: with <= 2 workers, the full worker is CP-SAT's max_lp
     lns: bool = True  # solver side: with >= 2 workers, one runs the staff/day LNS
+    lns_flow: bool = False  # the LNS sub-solves use the flow and window cuts too
     flow: bool = True  # per-staff network-flow encoding of the run/weekend automaton
     flow_counts: bool = False  # ... with the days worked in the state (equal shift lengths)
 

@@ -21,8 +21,11 @@ from actors.solve.checker import check_roster
 from actors.solve.constraints import RosterModel
 from actors.solve.schema import Assignments
 
-SUB_LIMIT_S = (0.3, 4.0)  # adaptive time limit of one sub-solve
-FIRST_LIMIT_S = 5.0
+SUB_LIMIT_S = 1.0  # time limit of one sub-solve
+STAFF_SHARE = 0.5  # share of neighbourhoods that free whole staff members (else a day window)
+SUB_LINEARIZATION = 2  # CP-SAT linearization level of the sub-solves
+FIRST_LIMIT_S = 2.0  # the first roster's single-worker solve
+CUTOFF = True  # sub-solves must beat the incumbent (objective <= best - 1)
 
 
 @dataclass
@@ -34,21 +37,29 @@ class Incumbent:
     source: str = ""
     found_at: float | None = None
     on_improve: Callable[[int, str], None] | None = None
+    rejected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def offer(self, rm: RosterModel, roster: Assignments, objective: int, source: str,
+    def offer(self, rm: RosterModel, roster: Assignments, bound: int, source: str,
               elapsed: float) -> bool:
-        """Keep ``roster`` if it is strictly better; the checker must accept it."""
+        """Keep ``roster`` if the checker accepts it and it is strictly better.
+
+        ``bound`` is the model's objective for it: the model may count under- and over-cover
+        of one row together away from the optimum, so the true (checker's) objective may be
+        lower, never higher; a higher one is recorded in ``rejected`` (a model bug).
+        """
+        report = check_roster(rm.problem, roster)
+        if not report.feasible or report.objective > bound:
+            self.rejected.append(f"{source}: objective {report.objective} vs model {bound}, "
+                                 f"violations {[v.message for v in report.violations[:5]]}")
+            return False
         with self.lock:
-            if self.objective is not None and objective >= self.objective:
+            if self.objective is not None and report.objective >= self.objective:
                 return False
-            report = check_roster(rm.problem, roster)
-            if not report.feasible or report.objective != objective:
-                return False
-            self.roster, self.objective = roster, objective
+            self.roster, self.objective = roster, report.objective
             self.source, self.found_at = source, elapsed
             if self.on_improve is not None:
-                self.on_improve(objective, source)
+                self.on_improve(report.objective, source)
             return True
 
 
@@ -61,27 +72,40 @@ def roster_of(rm: RosterModel, value: Callable[[cp_model.IntVar], int]) -> Assig
     return out
 
 
-def _neighbourhood(rm: RosterModel, rng: random.Random, size: float) -> set[tuple[int, int]]:
-    """Cells (staff, day) to free: some staff for all days, or all staff over a window."""
+def _cover_penalty_by_day(rm: RosterModel, roster: Assignments) -> list[int]:
+    p = rm.problem
+    skills = {st.id: set(st.skills) for st in p.staff}
+    out = [0] * p.horizon.days
+    for row in p.cover:
+        n = sum(1 for sid, days in roster.items() if days[row.day] == row.shift_id
+                and (row.skill is None or row.skill in skills[sid]))
+        out[row.day] += (row.weight_under * max(0, row.requirement - n)
+                         + row.weight_over * max(0, n - row.requirement))
+    return out
+
+
+def _neighbourhood(rm: RosterModel, rng: random.Random, size: float,
+                   roster: Assignments) -> set[tuple[int, int]]:
+    """Cells (staff, day) to free: a few staff for all days (half of them off on a day with a
+    cover penalty), or all staff over a few days around such a day."""
     n_staff, days = len(rm.problem.staff), rm.problem.horizon.days
-    kind = rng.random()
-    if kind < 0.5:
-        k = max(2, round(size * n_staff))
-        staff = rng.sample(range(n_staff), min(k, n_staff))
+    weights = _cover_penalty_by_day(rm, roster)
+    centre = (rng.choices(range(days), weights=weights)[0] if sum(weights)
+              else rng.randrange(days))
+    if rng.random() < STAFF_SHARE:
+        k = min(n_staff, max(2, round(size * n_staff)))
+        idle = [e for e, st in enumerate(rm.problem.staff) if roster[st.id][centre] is None]
+        staff = set(rng.sample(idle, min(len(idle), k // 2)))  # who could fill that day
+        staff.update(rng.sample([e for e in range(n_staff) if e not in staff], k - len(staff)))
         return {(e, d) for e in staff for d in range(days)}
-    if kind < 0.8:
-        width = max(2, round(size * days))
-        start = rng.randrange(0, max(1, days - width + 1))
-        return {(e, d) for e in range(n_staff) for d in range(start, start + width)}
-    k = max(2, round(2 * size * n_staff))
-    width = max(4, days // 2)
-    start = rng.randrange(0, max(1, days - width + 1))
-    staff = rng.sample(range(n_staff), min(k, n_staff))
-    return {(e, d) for e in staff for d in range(start, start + width)}
+    width = max(2, round(size * days / 2))
+    start = min(max(0, centre - rng.randrange(width)), max(0, days - width))
+    return {(e, d) for e in range(n_staff) for d in range(start, start + width)}
 
 
 def _fixed_copy(rm: RosterModel, roster: Assignments, free: set[tuple[int, int]],
-                hint: Callable[[cp_model.CpModel, Assignments], None]) -> cp_model.CpModel:
+                hint: Callable[[cp_model.CpModel, Assignments], None],
+                cutoff: int | None = None) -> cp_model.CpModel:
     p = rm.problem
     sub = rm.model.clone()
     sub.clear_hints()
@@ -95,6 +119,8 @@ def _fixed_copy(rm: RosterModel, roster: Assignments, free: set[tuple[int, int]]
                 dom.clear()
                 dom.extend([v, v])
     hint(sub, roster)
+    if cutoff is not None:
+        sub.add(sum(t for terms in rm.penalties.values() for t in terms) <= cutoff)
     return sub
 
 
@@ -141,22 +167,24 @@ class LnsWorker:
         """Loop sub-solves until ``deadline`` or :meth:`stop`."""
         if self.inc.roster is None:
             self._first(min(FIRST_LIMIT_S, deadline - time.monotonic()))
-        size, limit = 0.2, 1.0
-        while not self.halt.is_set() and self.inc.roster is not None:
+        size = 0.1
+        while not self.halt.is_set():
             left = deadline - time.monotonic()
             if left < 0.2:
                 break
+            if self.inc.roster is None:  # wait for the exact search's first roster
+                self.halt.wait(0.1)
+                continue
             with self.inc.lock:
                 roster, best = self.inc.roster, self.inc.objective
-            free = _neighbourhood(self.rm, self.rng, size)
-            solver, code = self._solve(_fixed_copy(self.rm, roster, free, self.hint),
-                                       min(limit, left))
+            free = _neighbourhood(self.rm, self.rng, size, roster)
+            sub = _fixed_copy(self.rm, roster, free, self.hint, best - 1 if CUTOFF else None)
+            solver, code = self._solve(sub, min(SUB_LIMIT_S, left), SUB_LINEARIZATION)
             self.steps += 1
-            if code == cp_model.OPTIMAL:  # solved with time to spare: grow the neighbourhood
-                size = min(0.6, size * 1.1)
+            if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):  # closed: try a larger one
+                size = min(0.5, size * 1.05)
             else:
-                size = max(0.05, size * 0.9)
-                limit = min(SUB_LIMIT_S[1], limit * 1.1)
+                size = max(0.05, size * 0.95)
             value = round(solver.objective_value) if code in (
                 cp_model.OPTIMAL, cp_model.FEASIBLE) else None
             if value is not None and value < best:

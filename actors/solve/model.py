@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
@@ -57,7 +58,6 @@ class _Search:
         self.bound: float = 0.0
         self.solutions = 0
         self.stopped = False
-        self.rejected: list[str] = []
         self.stoppers: list[Callable[[], None]] = []
         self.inc = Incumbent(on_improve=self._improved)
 
@@ -94,14 +94,8 @@ class _Callback(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         s = self.search
         s.on_bound(self.best_objective_bound)
-        roster = roster_of(s.rm, self.boolean_value)
-        objective = round(self.objective_value)
-        report = check_roster(s.rm.problem, roster)
-        if not report.feasible or report.objective != objective:
-            s.rejected.append(f"objective {report.objective} vs {objective}, violations "
-                              f"{[v.message for v in report.violations[:5]]}")
-        else:
-            s.inc.offer(s.rm, roster, objective, "cp-sat", s.elapsed())
+        s.inc.offer(s.rm, roster_of(s.rm, self.boolean_value), round(self.objective_value),
+                    "cp-sat", s.elapsed())
         if s.proved():
             s.stop_all()
         if self.should_stop is not None and self.should_stop():
@@ -203,8 +197,9 @@ def solve(
     workers = options.workers or default_workers()
     lns = None
     if flags.lns and workers >= 2:
-        lns = LnsWorker(rm, search.inc, options.seed, started,
-                        lambda m, roster: add_hints(rm, roster, m))
+        light = build_model(problem, replace(flags, flow=flags.lns_flow, windows=flags.lns_flow))
+        lns = LnsWorker(light, search.inc, options.seed, started,
+                        lambda m, roster: add_hints(light, roster, m))
         workers -= 1
     solver = cp_model.CpSolver()
     configure(solver, options, flags, workers)
@@ -246,8 +241,8 @@ def _offer_hint(search: _Search, hint: Assignments | None) -> None:
 
 def _result(search: _Search, solver: cp_model.CpSolver, code: int,
             options: SolveOptions) -> SolveResult:
-    if search.rejected:  # a model bug: never hand out an unchecked roster
-        raise RosterCheckFailed(f"checker rejects a CP-SAT roster: {search.rejected[0]}")
+    if search.inc.rejected:  # a model bug: never hand out an unchecked roster
+        raise RosterCheckFailed(f"checker rejects a CP-SAT roster: {search.inc.rejected[0]}")
     status = _STATUS.get(code, SolveStatus.UNKNOWN)
     inc = search.inc
     if status == SolveStatus.INFEASIBLE and inc.roster is None:

@@ -75,3 +75,11 @@ def test_previous_roster_as_hint_is_reported_as_a_first_solution_no_worse() -> N
                   on_progress=seen.append)
     assert seen[0].objective <= first.objective
     assert again.objective <= first.objective
+
+
+def test_two_workers_prove_instance_3_optimal_at_the_published_1001() -> None:
+    problem = instance(3)
+    result = solve(problem, SolveOptions(time_limit_s=60, workers=2))
+    assert result.status == SolveStatus.OPTIMAL
+    assert result.objective == 1001 and result.best_bound == 1001 and result.gap == 0
+    assert check_roster(problem, result.assignments).objective == 1001
