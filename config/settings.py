@@ -79,6 +79,9 @@ class ApiSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Bind address.")
     port: int = Field(8000, ge=1, le=65535)
     max_list_limit: int = Field(500, ge=1, description="Largest page for list routes.")
+    rpc_timeout_s: float = Field(
+        30.0, gt=0, description="How long search and image routes wait for a gpu or index "
+        "worker before answering 503.")
     token: SecretStr | None = Field(
         None, description="When set, /v1 routes require 'Authorization: Bearer <token>' "
         "(health, readiness and metrics stay open for probes and scrapers).",

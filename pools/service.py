@@ -112,11 +112,13 @@ class JobService:
                 self.store.release_idempotency(kind, idempotency_key)
             raise
 
-    def call(self, actor_name: str, *args: Any, timeout_s: float = 30.0, **kwargs: Any) -> Any:
+    def call(self, actor_name: str, *args: Any, timeout_s: float | None = None,
+             **kwargs: Any) -> Any:
         """Ask a worker and wait for the answer (see ``pools.rpc``)."""
         from pools.rpc import call
 
-        return call(self.broker, self.results, actor_name, *args, timeout_s=timeout_s, **kwargs)
+        limit = timeout_s if timeout_s is not None else self.settings.api.rpc_timeout_s
+        return call(self.broker, self.results, actor_name, *args, timeout_s=limit, **kwargs)
 
     # -- read -----------------------------------------------------------------------------
     def get(self, job_id: str) -> dict[str, Any]:

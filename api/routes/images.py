@@ -125,7 +125,7 @@ def delete_image(image_id: ImageId, service: Service, settings: AppSettings) -> 
     from actors.embed.records import ImageRecords
 
     record = _record(service, image_id)
-    service.call("delete_points", [image_id], timeout_s=30)  # the vector first: 503 if down
+    service.call("delete_points", [image_id])  # the vector first: 503 if down
     ImageRecords(service.store.redis).delete(image_id)
     BlobStore(settings.clip.images.blob_dir).delete(record["blob_key"])
     return Response(status_code=204)
@@ -135,7 +135,7 @@ def delete_image(image_id: ImageId, service: Service, settings: AppSettings) -> 
 def similar(image_id: ImageId, service: Service,
             limit: Annotated[int, Query(ge=1, le=100)] = 10) -> SearchResults:
     _record(service, image_id)
-    hits = service.call("similar_images", image_id, limit, timeout_s=30)
+    hits = service.call("similar_images", image_id, limit)
     return SearchResults(hits=[to_hit(h) for h in hits])
 
 

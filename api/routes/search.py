@@ -27,9 +27,8 @@ def search_text(service: Service,
                 limit: Limit = 10,
                 product_id: Annotated[str | None, Query(max_length=200)] = None,
                 filter: FilterParam = None) -> SearchResults:  # noqa: A002 (query name)
-    vector = service.call("embed_query", text=q, timeout_s=30)
-    hits = service.call("search_index", vector, limit, _filters(filter, product_id),
-                        timeout_s=30)
+    vector = service.call("embed_query", text=q)
+    hits = service.call("search_index", vector, limit, _filters(filter, product_id))
     return SearchResults(query=q, hits=[to_hit(h) for h in hits])
 
 
@@ -42,9 +41,8 @@ async def search_image(service: Service, settings: AppSettings,
 
     (upload,) = await read_uploads([file], settings.clip.images, max_files=1)
     ref = BlobStore(settings.clip.images.blob_dir).put(upload.data)
-    vector = service.call("embed_query", blob_key=ref.key, timeout_s=30)
-    hits = service.call("search_index", vector, limit, _filters(filter, product_id),
-                        timeout_s=30)
+    vector = service.call("embed_query", blob_key=ref.key)
+    hits = service.call("search_index", vector, limit, _filters(filter, product_id))
     return SearchResults(hits=[to_hit(h) for h in hits])
 
 

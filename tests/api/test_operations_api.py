@@ -96,3 +96,16 @@ def test_jobs_are_listed_newest_first_with_a_working_cursor(stack):
     rest = stack.http.get("/v1/jobs", params={"kind": "diag", "limit": 2,
                                               "cursor": page["next_cursor"]}).json()
     assert rest["items"][0]["id"] == ids[0]
+
+
+def test_search_without_a_gpu_or_index_worker_is_a_503_naming_the_pool(redis_url, tmp_path):
+    from stack_support import Stack
+
+    s = Stack(redis_url, tmp_path, REPERTORY_API__RPC_TIMEOUT_S="1")
+    try:
+        s.start_api()
+        response = s.http.get("/v1/search", params={"q": "red shoe"})
+        assert response.status_code == 503
+        assert "'gpu' worker" in response.json()["error"]
+    finally:
+        s.close()
