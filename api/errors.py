@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from pools.errors import PermanentError, TransientError
-from pools.service import InvalidTransition, JobNotFound
+from pools.service import InvalidTransition, JobNotFound, ResultExpired
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(JobNotFound)
     async def _not_found(request: Request, exc: JobNotFound) -> JSONResponse:
         return _problem(404, f"no job with id {exc.args[0]!r}")
+
+    @app.exception_handler(ResultExpired)
+    async def _gone(request: Request, exc: ResultExpired) -> JSONResponse:
+        return _problem(410, str(exc))
 
     @app.exception_handler(InvalidTransition)
     async def _conflict(request: Request, exc: InvalidTransition) -> JSONResponse:

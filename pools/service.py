@@ -14,6 +14,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq import Message
+from dramatiq.results import ResultMissing
 
 from config.settings import Settings
 from pools import jobs as j
@@ -24,6 +25,10 @@ from pools.urls import validate_callback_url
 
 class JobNotFound(LookupError):
     pass
+
+
+class ResultExpired(LookupError):
+    """The job succeeded but its result is past its TTL (HTTP 410)."""
 
 
 class InvalidTransition(RuntimeError):
@@ -133,7 +138,11 @@ class JobService:
             raise InvalidTransition(f"job {job_id} is {record['status']} and has no result")
         message = Message(queue_name=record["queue"], actor_name=record["actor"], args=(),
                           kwargs={}, options={}, message_id=job_id)
-        return self.results.get_result(message, block=False)
+        try:
+            return self.results.get_result(message, block=False)
+        except ResultMissing:
+            raise ResultExpired(f"the result of job {job_id} has expired (results are kept "
+                                f"{self.settings.jobs.result_ttl_s} s)") from None
 
     # -- retry, cancel, dead letters ------------------------------------------------------
     def retry(self, job_id: str) -> dict[str, Any]:

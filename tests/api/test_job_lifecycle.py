@@ -115,3 +115,15 @@ def test_cancelling_a_running_job_stops_it(stack):
     stack.http.post(f"/v1/jobs/{job_id}/cancel")
     job = stack.wait_status(job_id, "cancelled", timeout=10)
     assert job["finished_at"] - job["started_at"] < 10
+
+
+def test_an_expired_result_is_a_410_not_a_500(stack):
+    import redis
+
+    job_id = stack.submit("/v1/diag", {"mode": "ok"})["job_id"]
+    stack.wait_status(job_id, "succeeded")
+    client = redis.Redis.from_url(stack.redis_url)
+    removed = sum(client.delete(k) for k in client.scan_iter(f"repertory-results:*{job_id}*"))
+    assert removed == 1, "the result lives under the job id"
+    response = stack.http.get(f"/v1/jobs/{job_id}/result")
+    assert response.status_code == 410 and "expired" in response.json()["error"]
