@@ -10,6 +10,7 @@ from api.deps import AppSettings, JobId, Service
 from api.errors import HttpProblem
 from api.schemas.jobs import Job, JobPage, JobResult, Status, to_job
 from pools.jobs import STATUSES
+from pools.service import ResultExpired
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -40,7 +41,10 @@ def _batch_result(service: Service, job_id: str) -> list[dict]:
         entry = {"job_id": child["id"], "status": child["status"],
                  "summary": child.get("summary")}
         if child.get("has_result"):
-            entry["result"] = service.result(child["id"])
+            try:
+                entry["result"] = service.result(child["id"])
+            except ResultExpired as exc:
+                entry["error"] = {"type": "result_expired", "message": str(exc)}
         elif child.get("error_type"):
             entry["error"] = {"type": child["error_type"], "message": child.get("error_message")}
         out.append(entry)
