@@ -8,7 +8,8 @@ Pure modules, callable without a broker:
 * :mod:`actors.solve.constraints` — the CP-SAT model; :mod:`actors.solve.flow` — its per-staff
   network-flow encoding of the run/weekend rules; :mod:`actors.solve.windows` — window cuts.
 * :mod:`actors.solve.model` — :func:`actors.solve.model.solve`: CP-SAT's exact search beside
-  the staff/day LNS of :mod:`actors.solve.lns`, sharing one checked incumbent.
+  the staff/day LNS of :mod:`actors.solve.lns`, sharing one checked incumbent (a stalled exact
+  search with a wide gap hands its core to a second LNS).
 * :mod:`actors.solve.checker` — an independent checker of rosters and objectives.
 
 Nothing here imports OR-tools at package import time.

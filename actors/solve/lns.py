@@ -3,8 +3,10 @@
 CP-SAT's own LNS picks random variables or constraints; a roster improves by re-planning whole
 work patterns, so here each step frees every cell of a few staff members (or of every member
 over a window of days), fixes the rest of the best roster, and re-solves that small problem on
-the full model (its flow LP is tight, so the small solves are quick). Improvements go to a
-shared :class:`Incumbent` that the exact search beside it also reports to.
+a light copy of the model (no flow, no window cuts) with a 1 s limit. The two kinds are picked
+at random and each keeps its own size (:class:`Arm`): it grows while its sub-solves close and
+shrinks while they time out. Improvements go to a shared :class:`Incumbent` that the exact
+search (and a second LNS, once the exact search hands its core over) also report to.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from actors.solve.constraints import RosterModel
 from actors.solve.schema import Assignments
 
 SUB_LIMIT_S = 1.0  # time limit of one sub-solve
-STAFF_SHARE = 0.5  # share of neighbourhoods that free whole staff members (else a day window)
 SUB_LINEARIZATION = 2  # CP-SAT linearization level of the sub-solves
 FIRST_LIMIT_S = 2.0  # the first roster's single-worker solve
 CUTOFF = True  # sub-solves must beat the incumbent (objective <= best - 1)
+KINDS = ("staff", "days")  # neighbourhood kinds, chosen in turn at random, each sized apart
+GROW, SHRINK = 1.1, 0.92  # size factors after a closed / a timed-out sub-solve
+MIN_SIZE, MAX_SIZE = 0.03, 2.0
+TARGETED = True  # staff neighbourhoods favour members who could fill a short row (else: idle)
 
 
 @dataclass
@@ -73,6 +78,7 @@ def roster_of(rm: RosterModel, value: Callable[[cp_model.IntVar], int]) -> Assig
 
 
 def _cover_penalty_by_day(rm: RosterModel, roster: Assignments) -> list[int]:
+    """Each day's cover penalty (centring on broken requests too was worse on Instance 5)."""
     p = rm.problem
     skills = {st.id: set(st.skills) for st in p.staff}
     out = [0] * p.horizon.days
@@ -84,40 +90,89 @@ def _cover_penalty_by_day(rm: RosterModel, roster: Assignments) -> list[int]:
     return out
 
 
+@dataclass
+class Arm:
+    """One neighbourhood kind with its own size: it grows when its sub-solves close (solved or
+    proved empty) and shrinks when they time out, so each kind finds the size it can solve."""
+
+    kind: str  # "staff": a few members for all days; "days": every member over a few days
+    size: float = 0.1
+    tries: int = 0
+    gains: int = 0
+
+    def update(self, closed: bool, gain: int) -> None:
+        self.tries += 1
+        self.gains += gain
+        self.size = (min(MAX_SIZE, self.size * GROW) if closed
+                     else max(MIN_SIZE, self.size * SHRINK))
+
+
+Cells = set[tuple[int, int]]
+
+
+def _fillers(rm: RosterModel, roster: Assignments, day: int) -> list[int]:
+    """Staff who could take an under-covered shift on ``day``: not on it already, allowed that
+    shift type (per-type maximum above 0), holding the row's skill; else those off that day."""
+    p = rm.problem
+    short = [row for row in p.cover if row.day == day and row.requirement > sum(
+        1 for st in p.staff if roster[st.id][day] == row.shift_id
+        and (row.skill is None or row.skill in st.skills))]
+    out = [e for e, st in enumerate(p.staff) if any(
+        roster[st.id][day] != row.shift_id and st.max_shifts.get(row.shift_id, 1) > 0
+        and (row.skill is None or row.skill in st.skills) for row in short)]
+    return out or [e for e, st in enumerate(p.staff) if roster[st.id][day] is None]
+
+
 def _neighbourhood(rm: RosterModel, rng: random.Random, size: float,
-                   roster: Assignments) -> set[tuple[int, int]]:
-    """Cells (staff, day) to free: a few staff for all days (half of them off on a day with a
-    cover penalty), or all staff over a few days around such a day."""
+                   roster: Assignments, kind: str) -> tuple[Cells, Cells]:
+    """Cells (staff, day) to free, and cells whose shift type alone is free (worked or not
+    stays): a few staff for all days (half of them off on a day with a cover penalty), all
+    staff over a few days around such a day, or ("types", not in the default kinds: it did
+    not help on Instance 8) a few staff freed and every other member's shift types re-chosen
+    on their current work pattern."""
     n_staff, days = len(rm.problem.staff), rm.problem.horizon.days
     weights = _cover_penalty_by_day(rm, roster)
     centre = (rng.choices(range(days), weights=weights)[0] if sum(weights)
               else rng.randrange(days))
-    if rng.random() < STAFF_SHARE:
+    if kind in ("staff", "types"):
         k = min(n_staff, max(2, round(size * n_staff)))
-        idle = [e for e, st in enumerate(rm.problem.staff) if roster[st.id][centre] is None]
+        idle = _fillers(rm, roster, centre) if TARGETED else [
+            e for e, st in enumerate(rm.problem.staff) if roster[st.id][centre] is None]
         staff = set(rng.sample(idle, min(len(idle), k // 2)))  # who could fill that day
         staff.update(rng.sample([e for e in range(n_staff) if e not in staff], k - len(staff)))
-        return {(e, d) for e in staff for d in range(days)}
+        free = {(e, d) for e in staff for d in range(days)}
+        typed = ({(e, d) for e in range(n_staff) if e not in staff for d in range(days)}
+                 if kind == "types" else set())
+        return free, typed
     width = max(2, round(size * days / 2))
     start = min(max(0, centre - rng.randrange(width)), max(0, days - width))
-    return {(e, d) for e in range(n_staff) for d in range(start, start + width)}
+    return {(e, d) for e in range(n_staff) for d in range(start, start + width)}, set()
 
 
-def _fixed_copy(rm: RosterModel, roster: Assignments, free: set[tuple[int, int]],
+def _fix(model: cp_model.CpModel, var: cp_model.IntVar, value: int) -> None:
+    dom = model.proto.variables[var.index].domain
+    dom.clear()
+    dom.extend([value, value])
+
+
+def _fixed_copy(rm: RosterModel, roster: Assignments, free: Cells,
                 hint: Callable[[cp_model.CpModel, Assignments], None],
-                cutoff: int | None = None) -> cp_model.CpModel:
+                cutoff: int | None = None, typed: Cells | None = None) -> cp_model.CpModel:
+    """A copy of the model with every cell outside ``free`` fixed to ``roster`` (cells in
+    ``typed`` keep only whether they are worked)."""
     p = rm.problem
     sub = rm.model.clone()
     sub.clear_hints()
+    typed = typed or set()
     for e, staff in enumerate(p.staff):
         for d in range(p.horizon.days):
             if (e, d) in free:
                 continue
+            if (e, d) in typed:
+                _fix(sub, rm.work[e, d], int(roster[staff.id][d] is not None))
+                continue
             for s, shift in enumerate(p.shifts):
-                v = int(roster[staff.id][d] == shift.id)
-                dom = sub.proto.variables[rm.x[e, d, s].index].domain
-                dom.clear()
-                dom.extend([v, v])
+                _fix(sub, rm.x[e, d, s], int(roster[staff.id][d] == shift.id))
     hint(sub, roster)
     if cutoff is not None:
         sub.add(sum(t for terms in rm.penalties.values() for t in terms) <= cutoff)
@@ -134,6 +189,7 @@ class LnsWorker:
         self.seed = seed
         self.halt = threading.Event()
         self.steps = 0
+        self.arms = [Arm(kind) for kind in KINDS]
         self._solver: cp_model.CpSolver | None = None
 
     def stop(self) -> None:
@@ -167,7 +223,6 @@ class LnsWorker:
         """Loop sub-solves until ``deadline`` or :meth:`stop`."""
         if self.inc.roster is None:
             self._first(min(FIRST_LIMIT_S, deadline - time.monotonic()))
-        size = 0.1
         while not self.halt.is_set():
             left = deadline - time.monotonic()
             if left < 0.2:
@@ -177,16 +232,19 @@ class LnsWorker:
                 continue
             with self.inc.lock:
                 roster, best = self.inc.roster, self.inc.objective
-            free = _neighbourhood(self.rm, self.rng, size, roster)
-            sub = _fixed_copy(self.rm, roster, free, self.hint, best - 1 if CUTOFF else None)
+            arm = self.rng.choice(self.arms)
+            free, typed = _neighbourhood(self.rm, self.rng, arm.size, roster, arm.kind)
+            sub = _fixed_copy(self.rm, roster, free, self.hint, best - 1 if CUTOFF else None,
+                              typed)
             solver, code = self._solve(sub, min(SUB_LIMIT_S, left), SUB_LINEARIZATION)
             self.steps += 1
-            if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):  # closed: try a larger one
-                size = min(0.5, size * 1.05)
-            else:
-                size = max(0.05, size * 0.95)
+            closed = code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
             value = round(solver.objective_value) if code in (
                 cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-            if value is not None and value < best:
-                self.inc.offer(self.rm, roster_of(self.rm, solver.boolean_value), value, "lns",
-                               time.monotonic() - self.started)
+            gain = 0
+            if value is not None and value < best and self.inc.offer(
+                    self.rm, roster_of(self.rm, solver.boolean_value), value, "lns",
+                    time.monotonic() - self.started):
+                gain = best - value
+            if not self.halt.is_set():
+                arm.update(closed, gain)

@@ -31,6 +31,8 @@ ProgressFn = Callable[[SolveProgress], None]
 StopFn = Callable[[], bool]
 
 STOP_POLL_S = 0.05
+STALL_S = 15.0  # the exact search hands its core to a second LNS when its bound has not
+STALL_GAP = 0.02  # moved for this long and the gap to the incumbent is still this wide
 
 
 def default_workers() -> int:
@@ -56,6 +58,7 @@ class _Search:
     def __init__(self, rm: RosterModel, on_progress: ProgressFn | None, started: float) -> None:
         self.rm, self.on_progress, self.started = rm, on_progress, started
         self.bound: float = 0.0
+        self.bound_moved_at = 0.0
         self.solutions = 0
         self.stopped = False
         self.stoppers: list[Callable[[], None]] = []
@@ -76,7 +79,8 @@ class _Search:
         return obj is not None and self.bound > obj - 1 + 1e-6
 
     def on_bound(self, bound: float) -> None:
-        self.bound = max(self.bound, bound)
+        if bound > self.bound:
+            self.bound, self.bound_moved_at = bound, self.elapsed()
         if self.proved():
             self.stop_all()
 
@@ -109,6 +113,26 @@ def _watch(search: _Search, should_stop: StopFn, done: threading.Event) -> None:
         if should_stop():
             search.stopped = True
             search.stop_all()
+            return
+
+
+def _stalled(search: _Search, stall_s: float = STALL_S, stall_gap: float = STALL_GAP) -> bool:
+    """The (positive) bound has not moved for ``STALL_S`` and the gap is still wider than
+    ``STALL_GAP``: the exact search will not close it, the primal side needs the core."""
+    obj = search.inc.objective
+    if obj is None or search.bound <= 0 or search.elapsed() - search.bound_moved_at < stall_s:
+        return False
+    gap = gap_of(obj, search.bound)
+    return gap is None or gap > stall_gap
+
+
+def _watch_stall(search: _Search, stop_exact: Callable[[], None], done: threading.Event,
+                 handed: threading.Event) -> None:
+    """Stop the exact search (its core goes to a second LNS) once its bound stalls."""
+    while not done.wait(0.25):
+        if _stalled(search):
+            handed.set()
+            stop_exact()
             return
 
 
@@ -197,20 +221,21 @@ def solve(
     workers = options.workers or default_workers()
     lns = None
     if flags.lns and workers >= 2:
-        light = build_model(problem, replace(flags, flow=flags.lns_flow, windows=flags.lns_flow))
-        lns = LnsWorker(light, search.inc, options.seed, started,
-                        lambda m, roster: add_hints(light, roster, m))
+        lns = _lns_worker(problem, flags, search, options.seed, started)
         workers -= 1
     solver = cp_model.CpSolver()
     configure(solver, options, flags, workers)
     solver.best_bound_callback = search.on_bound
     search.stoppers.append(solver.stop_search)
     threads = []
-    done = threading.Event()
+    done, handed = threading.Event(), threading.Event()
+    deadline = started + options.time_limit_s
     if lns is not None:
         search.stoppers.append(lns.stop)
-        threads.append(threading.Thread(target=lns.run, daemon=True,
-                                        args=(started + options.time_limit_s,)))
+        threads.append(threading.Thread(target=lns.run, daemon=True, args=(deadline,)))
+        if flags.lns_handover and workers == 1:
+            threads.append(threading.Thread(target=_watch_stall, daemon=True,
+                                            args=(search, solver.stop_search, done, handed)))
     if should_stop is not None:
         threads.append(threading.Thread(target=_watch, args=(search, should_stop, done),
                                         daemon=True))
@@ -218,6 +243,8 @@ def solve(
         t.start()
     try:
         code = solver.solve(rm.model, _Callback(search, should_stop))
+        if handed.is_set() and code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+            _second_lns(problem, flags, search, options.seed + 1, started, deadline)
     finally:
         done.set()
         if lns is not None:
@@ -225,6 +252,23 @@ def solve(
         for t in threads:
             t.join()
     return _result(search, solver, code, options)
+
+
+def _lns_worker(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
+                started: float) -> LnsWorker:
+    """An LNS worker on its own light copy of the model (no flow, no window cuts)."""
+    light = build_model(problem, replace(flags, flow=flags.lns_flow, windows=flags.lns_flow))
+    return LnsWorker(light, search.inc, seed, started,
+                     lambda m, roster: add_hints(light, roster, m))
+
+
+def _second_lns(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
+                started: float, deadline: float) -> None:
+    """Run a second LNS in this thread until the deadline (the exact search handed over)."""
+    lns = _lns_worker(problem, flags, search, seed, started)
+    search.stoppers.append(lns.stop)
+    if not (search.stopped or search.proved()):
+        lns.run(deadline)
 
 
 def _offer_hint(search: _Search, hint: Assignments | None) -> None:

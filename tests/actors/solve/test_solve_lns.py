@@ -1,10 +1,23 @@
+import random
 import threading
 import time
 from pathlib import Path
 
+from ortools.sat.python import cp_model
+
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.lns import Incumbent, LnsWorker
+from actors.solve.lns import (
+    MAX_SIZE,
+    MIN_SIZE,
+    Arm,
+    Incumbent,
+    LnsWorker,
+    _fillers,
+    _fixed_copy,
+    _neighbourhood,
+    roster_of,
+)
 from actors.solve.model import add_hints
 from actors.solve.reader import parse_problem_text
 
@@ -39,3 +52,57 @@ def test_stopping_the_lns_ends_it_promptly() -> None:
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert time.monotonic() - stopped < 3
+
+
+def test_a_neighbourhood_kind_grows_after_closed_sub_solves_and_shrinks_after_timeouts() -> None:
+    arm = Arm("days")
+    arm.update(closed=True, gain=0)
+    assert arm.size > 0.1
+    for _ in range(100):
+        arm.update(closed=False, gain=0)
+    assert arm.size == MIN_SIZE
+    for _ in range(100):
+        arm.update(closed=True, gain=5)
+    assert arm.size == MAX_SIZE and arm.gains == 500 and arm.tries == 201
+
+
+def test_a_types_neighbourhood_keeps_every_other_members_work_pattern() -> None:
+    worker, inc = worker_for(5, [])
+    worker._first(2.0)
+    rm, roster = worker.rm, inc.roster
+    free, typed = _neighbourhood(rm, random.Random(3), 0.2, roster, "types")
+    freed_staff = {e for e, _ in free}
+    assert 2 <= len(freed_staff) < len(rm.problem.staff) and not free & typed
+    sub = _fixed_copy(rm, roster, free, lambda m, r: add_hints(rm, r, m), None, typed)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 5
+    solver.parameters.num_workers = 1
+    assert solver.solve(sub) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    new = roster_of(rm, solver.boolean_value)
+    for e, d in typed:
+        sid = rm.problem.staff[e].id
+        assert (new[sid][d] is None) == (roster[sid][d] is None)
+    assert check_roster(rm.problem, new).objective <= inc.objective
+
+
+def test_staff_neighbourhoods_favour_members_allowed_the_short_shift_type() -> None:
+    problem = parse_problem_text((DATA / "Instance8.txt").read_text())
+    rm = build_model(problem, ModelFlags(flow=False, windows=False))
+    roster = {st.id: ["D" if d == 5 else None for d in range(problem.horizon.days)]
+              for st in problem.staff}
+    short_types = {row.shift_id for row in problem.cover
+                   if row.day == 5 and row.shift_id != "D" and row.requirement > 0}
+    fillers = {problem.staff[e].id for e in _fillers(rm, roster, 5)}
+    allowed = {st.id for st in problem.staff
+               if any(st.max_shifts.get(t, 1) > 0 for t in short_types)}
+    assert short_types and fillers == allowed and "R" not in fillers and "H" in fillers
+    exact: dict[str, list[str | None]] = {st.id: [None] * problem.horizon.days
+                                          for st in problem.staff}
+    pool = list(problem.staff)
+    for row in (r for r in problem.cover if r.day == 5):
+        for _ in range(row.requirement):
+            st = next(s for s in pool if s.max_shifts.get(row.shift_id, 1) > 0)
+            pool.remove(st)
+            exact[st.id][5] = row.shift_id
+    idle = {st.id for st in pool}
+    assert {problem.staff[e].id for e in _fillers(rm, exact, 5)} == idle

@@ -2,7 +2,8 @@ import time
 from pathlib import Path
 
 from actors.solve.checker import check_roster
-from actors.solve.model import solve
+from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.model import _lns_worker, _Search, _second_lns, _stalled, solve
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem, SolveOptions, SolveProgress, SolveStatus
 
@@ -83,3 +84,30 @@ def test_two_workers_prove_instance_3_optimal_at_the_published_1001() -> None:
     assert result.status == SolveStatus.OPTIMAL
     assert result.objective == 1001 and result.best_bound == 1001 and result.gap == 0
     assert check_roster(problem, result.assignments).objective == 1001
+
+
+def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second_lns() -> None:
+    problem = instance(5)
+    search = _Search(build_model(problem), None, time.monotonic())
+    assert not _stalled(search, stall_s=0.0)  # no incumbent yet
+    _lns_worker(problem, ModelFlags(), search, 0, time.monotonic())._first(3.0)
+    first = search.inc.objective
+    search.on_bound(first * 0.5)
+    assert _stalled(search, stall_s=0.0) and not _stalled(search, stall_s=60.0)
+    search.on_bound(first - 1)
+    assert not _stalled(search, stall_s=0.0)  # the exact search is about to close the gap
+    search.on_bound(first * 0.5)  # bounds only rise
+    assert search.bound == first - 1
+    search.bound = first * 0.5
+    _second_lns(problem, ModelFlags(), search, 1, time.monotonic(), time.monotonic() + 4)
+    assert search.inc.objective < first
+    assert check_roster(problem, search.inc.roster).objective == search.inc.objective
+
+
+def test_a_cancelled_search_starts_no_second_lns() -> None:
+    problem = instance(5)
+    search = _Search(build_model(problem), None, time.monotonic())
+    search.stopped = True
+    started = time.monotonic()
+    _second_lns(problem, ModelFlags(), search, 1, started, started + 30)
+    assert time.monotonic() - started < 3 and search.inc.roster is None
