@@ -36,20 +36,18 @@ def diag(mode: str = "ok", seconds: float = 0.0, failures: int = 0) -> dict[str,
 
 
 def _record_run(job_id: str) -> int:
-    store = context._store
-    if store is None:
-        return 1
+    client = context.store().redis
     key = f"{PREFIX}:diag:{job_id}"
-    count = store.redis.rpush(key, os.getpid())
-    store.redis.expire(key, 3600)
+    count = client.rpush(key, os.getpid())
+    client.expire(key, 3600)
     return int(count)
 
 
 def _record_done(job_id: str) -> None:
-    if context._store is not None:
-        key = f"{PREFIX}:diag:{job_id}:done"
-        context._store.redis.incr(key)
-        context._store.redis.expire(key, 3600)
+    client = context.store().redis
+    key = f"{PREFIX}:diag:{job_id}:done"
+    client.incr(key)
+    client.expire(key, 3600)
 
 
 def _sleep(seconds: float) -> None:

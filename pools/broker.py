@@ -44,12 +44,12 @@ def redis_client(settings: Settings, **kwargs: Any) -> redis.Redis:
     return redis.Redis.from_url(redis_url(settings), health_check_interval=30, **kwargs)
 
 
-def build_store(settings: Settings) -> JobStore:
-    return JobStore(redis_client(settings), record_ttl_s=settings.jobs.record_ttl_s)
+def build_store(settings: Settings, client: redis.Redis | None = None) -> JobStore:
+    return JobStore(client or redis_client(settings), record_ttl_s=settings.jobs.record_ttl_s)
 
 
-def build_result_backend(settings: Settings) -> RedisBackend:
-    return RedisBackend(client=redis_client(settings), namespace="repertory-results",
+def build_result_backend(settings: Settings, client: redis.Redis | None = None) -> RedisBackend:
+    return RedisBackend(client=client or redis_client(settings), namespace="repertory-results",
                         use_namespace_prefix_keys=True)
 
 

@@ -36,9 +36,7 @@ def current_job_id() -> str | None:
 
 def report_progress(done: float | None, total: float | None = None, **extra: Any) -> None:
     """Record progress on the running job (no-op outside a job)."""
-    job_id = current_job_id()
-    if job_id and _store is not None:
-        _store.set_progress(job_id, done, total, **extra)
+    progress_reporter()(done, total, **extra)
 
 
 def progress_reporter() -> Callable[..., None]:
@@ -60,8 +58,7 @@ def cancel_checker() -> Callable[[], bool]:
 
 
 def cancel_requested() -> bool:
-    job_id = current_job_id()
-    return bool(job_id and _store is not None and _store.cancel_requested(job_id))
+    return cancel_checker()()
 
 
 def raise_if_cancelled() -> None:

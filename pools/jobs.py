@@ -209,6 +209,15 @@ class JobStore:
             self.redis.persist(q.job_key(job_id))
         return applied == 1, previous
 
+    def exists(self, job_id: str) -> bool:
+        return bool(self.redis.exists(q.job_key(job_id)))
+
+    def delete(self, job_id: str) -> None:
+        self.redis.delete(q.job_key(job_id))
+
+    def count_attempt(self, job_id: str) -> None:
+        self.redis.hincrby(q.job_key(job_id), "attempts", 1)
+
     def set_fields(self, job_id: str, **fields: Any) -> None:
         mapping = {k: _encode(k, v) for k, v in fields.items() if v is not None}
         if mapping:

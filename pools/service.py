@@ -47,9 +47,10 @@ class JobService:
     def __init__(self, settings: Settings, broker: dramatiq.Broker) -> None:
         self.settings = settings
         self.broker = broker
-        self.store = build_store(settings)
-        self.admin = QueueAdmin(redis_client(settings), settings.redis.namespace)
-        self.results = build_result_backend(settings)
+        client = redis_client(settings)  # one connection pool for every reader here
+        self.store = build_store(settings, client)
+        self.admin = QueueAdmin(client, settings.redis.namespace)
+        self.results = build_result_backend(settings, client)
 
     # -- submit ---------------------------------------------------------------------------
     def submit(
@@ -112,7 +113,7 @@ class JobService:
         try:
             self.broker.enqueue(message, delay=delay_ms)
         except Exception:
-            self.store.redis.delete(f"repertory:job:{message.message_id}")
+            self.store.delete(message.message_id)
             if idempotency_key:
                 self.store.release_idempotency(kind, idempotency_key)
             raise

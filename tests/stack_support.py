@@ -134,3 +134,14 @@ class Stack:
         self.http.close()
 
 
+
+
+def scrape_env(sites_port: int, hosts: list[str]) -> dict[str, str]:
+    """Settings that point the scraper at a local test site server for ``hosts``."""
+    import json
+
+    return {"REPERTORY_SCRAPE__ALLOW_LOOPBACK": "true",
+            "REPERTORY_SCRAPE__STATIC_HOSTS": json.dumps({h: f"127.0.0.1:{sites_port}"
+                                                          for h in hosts}),
+            "REPERTORY_SCRAPE__SCHEMES": '["http"]',
+            "REPERTORY_SCRAPE__PER_DOMAIN_DELAY_S": "0"}

@@ -45,6 +45,10 @@ class ImageRecords:
         if status == INDEXED:
             self.redis.set(LAST_INDEXED, time.time())
 
+    def link_job(self, image_ids: list[str], job_id: str) -> None:
+        for image_id in image_ids:
+            self.put(image_id, job_id=job_id)
+
     def delete(self, image_id: str) -> bool:
         return bool(self.redis.delete(_key(image_id)))
 

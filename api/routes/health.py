@@ -29,7 +29,7 @@ def readyz(service: Service) -> Response:
     broker_ok = store_ok = False
     detail = None
     try:
-        service.admin.redis.ping()
+        getattr(service.broker, "client", service.admin.redis).ping()  # the broker's own pool
         broker_ok = True
         service.store.redis.ping()
         store_ok = True

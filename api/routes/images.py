@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
+from actors.embed.records import ImageRecords
 from api.deps import AppSettings, IdempotencyKey, ImageId, Service
 from api.errors import HttpProblem
 from api.schemas.images import (
@@ -49,59 +49,42 @@ async def upload_images(
     stored = [_store(service, settings, u, doc) for u in uploads]
     size = settings.clip.images.images_per_job
     chunks = [stored[i:i + size] for i in range(0, len(stored), size)]
-    items = [(([{"image_id": s["image_id"], "blob_key": s["blob_key"], "doc": s["doc"]}
-                for s in chunk],), {}) for chunk in chunks]
+    items = [(([s.item() for s, _ in chunk],), {}) for chunk in chunks]
     if len(items) == 1:
         sub = service.submit("embed_images", kind="images", args=items[0][0],
                              idempotency_key=key,
-                             summary={"images": [s["image_id"] for s in stored]})
+                             summary={"images": [s.image_id for s, _ in stored]})
     else:
         sub = service.submit_batch(
             "embed_images", kind="images-batch", child_kind="images", items=items,
             idempotency_key=key, summary={"images": len(stored), "jobs": len(items)},
-            child_summaries=[{"images": [s["image_id"] for s in chunk],
-                              "filenames": [s["out"].filename for s in chunk]}
+            child_summaries=[{"images": [s.image_id for s, _ in chunk],
+                              "filenames": [out.filename for _, out in chunk]}
                              for chunk in chunks])
-    _link_jobs(service, stored, sub.job)
+    ImageRecords(service.store.redis).link_job([s.image_id for s, _ in stored], sub.job["id"])
     job_id = sub.job["id"]
     return ImagesAccepted(job_id=job_id, status=sub.job["status"], created=sub.created,
-                          images=[s["out"] for s in stored],
+                          images=[out for _, out in stored],
                           links={"self": f"/v1/jobs/{job_id}"})
 
 
 def _store(service: Service, settings: AppSettings, upload: Upload,
-           doc: dict[str, Any]) -> dict[str, Any]:
-    from actors.embed.blobs import BlobStore
-    from actors.embed.model import model_id_for
-    from actors.embed.records import QUEUED, ImageRecords
-    from actors.index.collections import point_id
+           doc: dict[str, Any]) -> tuple[Any, UploadedImage]:
+    from actors.embed.ingest import store_image
 
-    ref = BlobStore(settings.clip.images.blob_dir).put(upload.data)
-    image_id = point_id(ref.key, model_id_for(settings.clip))
-    full = {**doc, "name": doc["name"] or upload.filename, "blob_key": ref.key,
-            "created_ts": time.time()}
-    ImageRecords(service.store.redis).put(
-        image_id, status=QUEUED, filename=upload.filename,
-        format=upload.info.format, width=upload.info.width, height=upload.info.height,
-        **full)
-    out = UploadedImage(image_id=image_id, filename=upload.filename, blob_key=ref.key,
-                        format=upload.info.format, width=upload.info.width,
-                        height=upload.info.height, duplicate=not ref.created)
-    return {"image_id": image_id, "blob_key": ref.key, "doc": full, "out": out}
-
-
-def _link_jobs(service: Service, stored: list[dict[str, Any]], job: dict[str, Any]) -> None:
-    from actors.embed.records import ImageRecords
-
-    records = ImageRecords(service.store.redis)
-    for item in stored:
-        records.put(item["image_id"], job_id=job["id"])
+    named = {**doc, "name": doc["name"] or upload.filename}
+    stored = store_image(settings.clip, service.store.redis, upload.data, upload.info, named,
+                         upload.filename)
+    info = upload.info
+    out = UploadedImage(image_id=stored.image_id, filename=upload.filename,
+                        blob_key=stored.blob_key, format=info.format, width=info.width,
+                        height=info.height, duplicate=stored.duplicate)
+    return stored, out
 
 
 @router.get("/stats", response_model=ImageStats, summary="Counts, queue depth, last indexed")
 def image_stats(service: Service, settings: AppSettings) -> ImageStats:
     from actors.embed.blobs import BlobStore
-    from actors.embed.records import ImageRecords
 
     index, error = None, None
     try:
@@ -122,7 +105,6 @@ def get_image(image_id: ImageId, service: Service) -> Image:
 @router.delete("/{image_id}", status_code=204, summary="Delete an image, its vector and blob")
 def delete_image(image_id: ImageId, service: Service, settings: AppSettings) -> Response:
     from actors.embed.blobs import BlobStore
-    from actors.embed.records import ImageRecords
 
     record = _record(service, image_id)
     service.call("delete_points", [image_id])  # the vector first: 503 if down
@@ -140,8 +122,6 @@ def similar(image_id: ImageId, service: Service,
 
 
 def _record(service: Service, image_id: str) -> dict[str, Any]:
-    from actors.embed.records import ImageRecords
-
     record = ImageRecords(service.store.redis).get(image_id)
     if record is None:
         raise HttpProblem(404, f"no image with id {image_id!r}")

@@ -59,13 +59,13 @@ class JobState(Middleware):
         )
         if not applied:
             raise SkipMessage(f"job {message.message_id} is no longer runnable")
-        self.store.redis.hincrby(self.store_key(message.message_id), "attempts", 1)
+        self.store.count_attempt(message.message_id)
         self._parent_running(record)
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
         job_id = message.message_id
-        if not self.store.redis.exists(self.store_key(job_id)):
+        if not self.store.exists(job_id):
             return
         if exception is None:
             status = j.CANCELLED if self.store.cancel_requested(job_id) else j.SUCCEEDED
@@ -84,17 +84,11 @@ class JobState(Middleware):
                                   retries=message.options.get("retries", 0))
 
     def after_skip_message(self, broker: Any, message: Any) -> None:
-        if message.failed and self.store.redis.exists(self.store_key(message.message_id)):
+        if message.failed and self.store.exists(message.message_id):
             self._finish(message.message_id, j.DEAD, allowed=j.ACTIVE,
                          error_type="expired", error_message="message too old (age limit)")
 
     # -- helpers --------------------------------------------------------------------------
-    @staticmethod
-    def store_key(job_id: str) -> str:
-        from config.queues import job_key
-
-        return job_key(job_id)
-
     def _finish(self, job_id: str, status: str, *, allowed: tuple[str, ...] = (j.RUNNING,),
                 **fields: Any) -> None:
         applied, _ = self.store.transition(job_id, status, allowed_from=allowed,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -21,14 +20,10 @@ def sites():
 
 @pytest.fixture(scope="module")
 def scrape_stack(redis_url, tmp_path_factory, sites):
-    from stack_support import Stack
+    from stack_support import Stack, scrape_env
 
-    hosts = {h: f"127.0.0.1:{sites.port}" for h in sites.hosts()}
     s = Stack(redis_url, tmp_path_factory.mktemp("scrape"),
-              REPERTORY_SCRAPE__ALLOW_LOOPBACK="true",
-              REPERTORY_SCRAPE__STATIC_HOSTS=json.dumps(hosts),
-              REPERTORY_SCRAPE__SCHEMES='["http"]',
-              REPERTORY_SCRAPE__PER_DOMAIN_DELAY_S="0",
+              **scrape_env(sites.port, sites.hosts()),
               REPERTORY_SCRAPE__FETCH_DEADLINE_S="3",
               REPERTORY_SCRAPE__READ_TIMEOUT_S="2",
               REPERTORY_SCRAPE__MIN_BACKOFF_MS="200",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -15,14 +14,11 @@ from scrape_sites import SiteServer  # noqa: E402
 
 @pytest.fixture(scope="module")
 def full_stack(redis_url, tmp_path_factory):
-    from stack_support import Stack
+    from stack_support import Stack, scrape_env
 
     sites = SiteServer().start()
-    hosts = {h: f"127.0.0.1:{sites.port}" for h in sites.hosts()}
     s = Stack(redis_url, tmp_path_factory.mktemp("scrape-images"),
-              REPERTORY_SCRAPE__ALLOW_LOOPBACK="true",
-              REPERTORY_SCRAPE__STATIC_HOSTS=json.dumps(hosts),
-              REPERTORY_SCRAPE__SCHEMES='["http"]', REPERTORY_SCRAPE__PER_DOMAIN_DELAY_S="0",
+              **scrape_env(sites.port, sites.hosts()),
               REPERTORY_CLIP__MODEL_NAME="tiny-clip", REPERTORY_QDRANT__MODE="edge")
     try:
         s.start_api()
