@@ -30,6 +30,7 @@ CUTOFF = True  # sub-solves must beat the incumbent (objective <= best - 1)
 KINDS = ("staff", "days")  # neighbourhood kinds, chosen in turn at random, each sized apart
 GROW, SHRINK = 1.1, 0.92  # size factors after a closed / a timed-out sub-solve
 MIN_SIZE, MAX_SIZE = 0.03, 2.0
+GUIDE_FLOOR = 0.1  # guided kind: every member keeps this weight beside their reduced cost
 TARGETED = True  # staff neighbourhoods favour members who could fill a short row (else: idle)
 
 
@@ -191,6 +192,26 @@ class LnsWorker:
         self.steps = 0
         self.arms = [Arm(kind) for kind in KINDS]
         self._solver: cp_model.CpSolver | None = None
+        self.guide: Callable[[Assignments], list[float]] | None = None
+
+    def set_guide(self, guide: Callable[[Assignments], list[float]]) -> None:
+        """From now on a third kind frees the members whose schedules cost most above the
+        column-generation LP (their reduced costs), plus a few others at random."""
+        self.guide = guide
+        if all(arm.kind != "guided" for arm in self.arms):
+            self.arms.append(Arm("guided"))
+
+    def _guided(self, roster: Assignments, size: float) -> Cells:
+        assert self.guide is not None
+        weights = [max(0.0, w) + GUIDE_FLOOR for w in self.guide(roster)]
+        n_staff, days = len(weights), self.rm.problem.horizon.days
+        k = min(n_staff, max(2, round(size * n_staff)))
+        left, chosen = list(range(n_staff)), []
+        while len(chosen) < k:  # weighted sampling without replacement
+            e = self.rng.choices(left, weights=[weights[i] for i in left])[0]
+            chosen.append(e)
+            left.remove(e)
+        return {(e, d) for e in chosen for d in range(days)}
 
     def stop(self) -> None:
         self.halt.set()
@@ -233,7 +254,10 @@ class LnsWorker:
             with self.inc.lock:
                 roster, best = self.inc.roster, self.inc.objective
             arm = self.rng.choice(self.arms)
-            free, typed = _neighbourhood(self.rm, self.rng, arm.size, roster, arm.kind)
+            if arm.kind == "guided":
+                free, typed = self._guided(roster, arm.size), set()
+            else:
+                free, typed = _neighbourhood(self.rm, self.rng, arm.size, roster, arm.kind)
             sub = _fixed_copy(self.rm, roster, free, self.hint, best - 1 if CUTOFF else None,
                               typed)
             solver, code = self._solve(sub, min(SUB_LIMIT_S, left), SUB_LINEARIZATION)

@@ -33,6 +33,8 @@ StopFn = Callable[[], bool]
 STOP_POLL_S = 0.05
 STALL_S = 15.0  # the exact search hands its core to a second LNS when its bound has not
 STALL_GAP = 0.02  # moved for this long and the gap to the incumbent is still this wide
+EARLY_S, EARLY_GAP = 10.0, 0.05  # with column generation to follow: or at this time and gap
+CG_SHARE = 0.6  # column generation gets at most this share of the time left at the hand-over
 
 
 def default_workers() -> int:
@@ -116,21 +118,27 @@ def _watch(search: _Search, should_stop: StopFn, done: threading.Event) -> None:
             return
 
 
-def _stalled(search: _Search, stall_s: float = STALL_S, stall_gap: float = STALL_GAP) -> bool:
+def _stalled(search: _Search, stall_s: float = STALL_S, stall_gap: float = STALL_GAP,
+             early: bool = False) -> bool:
     """The (positive) bound has not moved for ``STALL_S`` and the gap is still wider than
-    ``STALL_GAP``: the exact search will not close it, the primal side needs the core."""
+    ``STALL_GAP``: the exact search will not close it, the core is better used elsewhere.
+    With ``early`` (column generation follows, whose bound is far tighter on such problems),
+    also once ``EARLY_S`` have passed with the gap still over ``EARLY_GAP``."""
     obj = search.inc.objective
-    if obj is None or search.bound <= 0 or search.elapsed() - search.bound_moved_at < stall_s:
+    if obj is None or search.bound <= 0:
         return False
     gap = gap_of(obj, search.bound)
-    return gap is None or gap > stall_gap
+    wide = gap is None or gap > stall_gap
+    if early and search.elapsed() >= EARLY_S and (gap is None or gap > EARLY_GAP):
+        return True
+    return wide and search.elapsed() - search.bound_moved_at >= stall_s
 
 
 def _watch_stall(search: _Search, stop_exact: Callable[[], None], done: threading.Event,
-                 handed: threading.Event) -> None:
+                 handed: threading.Event, early: bool) -> None:
     """Stop the exact search (its core goes to a second LNS) once its bound stalls."""
     while not done.wait(0.25):
-        if _stalled(search):
+        if _stalled(search, early=early):
             handed.set()
             stop_exact()
             return
@@ -234,8 +242,9 @@ def solve(
         search.stoppers.append(lns.stop)
         threads.append(threading.Thread(target=lns.run, daemon=True, args=(deadline,)))
         if flags.lns_handover and workers == 1:
-            threads.append(threading.Thread(target=_watch_stall, daemon=True,
-                                            args=(search, solver.stop_search, done, handed)))
+            threads.append(threading.Thread(
+                target=_watch_stall, daemon=True,
+                args=(search, solver.stop_search, done, handed, flags.colgen)))
     if should_stop is not None:
         threads.append(threading.Thread(target=_watch, args=(search, should_stop, done),
                                         daemon=True))
@@ -244,7 +253,7 @@ def solve(
     try:
         code = solver.solve(rm.model, _Callback(search, should_stop))
         if handed.is_set() and code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            _second_lns(problem, flags, search, options.seed + 1, started, deadline)
+            _after_handover(problem, flags, search, options.seed + 1, started, deadline, lns)
     finally:
         done.set()
         if lns is not None:
@@ -262,13 +271,24 @@ def _lns_worker(problem: RosterProblem, flags: ModelFlags, search: _Search, seed
                      lambda m, roster: add_hints(light, roster, m))
 
 
-def _second_lns(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
-                started: float, deadline: float) -> None:
-    """Run a second LNS in this thread until the deadline (the exact search handed over)."""
-    lns = _lns_worker(problem, flags, search, seed, started)
-    search.stoppers.append(lns.stop)
+def _after_handover(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
+                    started: float, deadline: float, first: LnsWorker | None) -> None:
+    """The exact search handed its core over: column generation for a tight bound (and the
+    reduced costs that guide both LNS workers from then on), then a second LNS."""
+    second = _lns_worker(problem, flags, search, seed, started)
+    search.stoppers.append(second.stop)
+    if flags.colgen and not (search.stopped or search.proved()):
+        from actors.solve.colgen import bound_and_guide
+
+        now = time.monotonic()
+        guide = bound_and_guide(problem, search.inc, now + CG_SHARE * (deadline - now),
+                                halt=lambda: search.stopped or search.proved(),
+                                on_bound=search.on_bound, seed=seed)
+        for worker in (first, second):
+            if guide is not None and worker is not None:
+                worker.set_guide(guide)
     if not (search.stopped or search.proved()):
-        lns.run(deadline)
+        second.run(deadline)
 
 
 def _offer_hint(search: _Search, hint: Assignments | None) -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.model import _lns_worker, _Search, _second_lns, _stalled, solve
+from actors.solve.model import EARLY_S, _after_handover, _lns_worker, _Search, _stalled, solve
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem, SolveOptions, SolveProgress, SolveStatus
 
@@ -99,9 +99,24 @@ def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second
     search.on_bound(first * 0.5)  # bounds only rise
     assert search.bound == first - 1
     search.bound = first * 0.5
-    _second_lns(problem, ModelFlags(), search, 1, time.monotonic(), time.monotonic() + 4)
+    flags = ModelFlags(colgen=False)
+    _after_handover(problem, flags, search, 1, time.monotonic(), time.monotonic() + 4, None)
     assert search.inc.objective < first
     assert check_roster(problem, search.inc.roster).objective == search.inc.objective
+
+
+def test_with_column_generation_to_follow_a_wide_gap_hands_over_early_even_if_the_bound_moves(
+) -> None:
+    problem = instance(5)
+    search = _Search(build_model(problem), None, time.monotonic())
+    _lns_worker(problem, ModelFlags(), search, 0, time.monotonic())._first(3.0)
+    first = search.inc.objective
+    search.on_bound(first * 0.5)  # the bound just moved: no plain stall
+    assert not _stalled(search) and not _stalled(search, early=True)  # before EARLY_S
+    search.started -= EARLY_S
+    assert _stalled(search, early=True) and not _stalled(search)
+    search.on_bound(first * 0.97)  # a 3 % gap: the exact search keeps its core
+    assert not _stalled(search, early=True)
 
 
 def test_a_cancelled_search_starts_no_second_lns() -> None:
@@ -109,5 +124,5 @@ def test_a_cancelled_search_starts_no_second_lns() -> None:
     search = _Search(build_model(problem), None, time.monotonic())
     search.stopped = True
     started = time.monotonic()
-    _second_lns(problem, ModelFlags(), search, 1, started, started + 30)
+    _after_handover(problem, ModelFlags(), search, 1, started, started + 30, None)
     assert time.monotonic() - started < 3 and search.inc.roster is None

@@ -1,0 +1,267 @@
+"""Column generation over whole work schedules: a strong bound and a recombining neighbourhood.
+
+The master problem picks one *schedule* (a column: the shift of every day) per staff member and
+pays the cover deficits; its LP relaxation is far tighter than the cell model's because every
+column already satisfies all of that member's hard rules. Columns come from *pricing*: per
+member, a small CP-SAT model (that member's rules, the pattern flow) minimises the column's
+reduced cost under the LP's cover duals. When every member has been priced to optimality, the
+Lagrangian (Lasdon) bound ``LP + sum of the negative reduced costs`` is a valid lower bound on
+the roster objective, and the LP value itself is once no column prices out.
+
+The integer master over the pool (generated columns plus every member's schedule in any roster
+seen) is a recombination neighbourhood: it can swap whole schedules between rosters, which the
+staff/day LNS cannot do in one step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.lns import Incumbent
+from actors.solve.schema import Assignments, RosterProblem
+
+SCALE = 1000  # pricing objective coefficients are duals × SCALE rounded down (a valid bound)
+Column = tuple[int, ...]  # per day: the shift index worked, or -1 for a day off
+
+
+@dataclass
+class _Staff:
+    """What the master needs of one member: request costs and which cover rows count them."""
+
+    index: int
+    on: dict[tuple[int, int], int]
+    off: dict[tuple[int, int], int]
+    rows: dict[tuple[int, int], int]  # (day, shift) -> cover row index (when they count)
+
+    def cost(self, col: Column) -> int:
+        worked = {(d, s) for d, s in enumerate(col) if s >= 0}
+        return (sum(w for cell, w in self.on.items() if cell not in worked)
+                + sum(w for cell, w in self.off.items() if cell in worked))
+
+
+def _staff_data(problem: RosterProblem) -> list[_Staff]:
+    hid = {s.id: i for i, s in enumerate(problem.shifts)}
+    out = []
+    for e, st in enumerate(problem.staff):
+        rows = {(c.day, hid[c.shift_id]): r for r, c in enumerate(problem.cover)
+                if c.skill is None or c.skill in st.skills}
+        on = {(q.day, hid[q.shift_id]): q.weight for q in problem.shift_on_requests
+              if q.staff_id == st.id}
+        off = {(q.day, hid[q.shift_id]): q.weight for q in problem.shift_off_requests
+               if q.staff_id == st.id}
+        out.append(_Staff(e, on, off, rows))
+    return out
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    def __init__(self, x: list[list[cp_model.IntVar]]) -> None:
+        super().__init__()
+        self.x = x
+        self.found: list[Column] = []
+
+    def on_solution_callback(self) -> None:
+        self.found.append(tuple(next((s for s, v in enumerate(row) if self.boolean_value(v)), -1)
+                                for row in self.x))
+
+
+class Pricer:
+    """One member's pricing problem: their hard rules (with the pattern flow) in a small model
+    whose objective is rewritten for each round of duals."""
+
+    def __init__(self, problem: RosterProblem, e: int) -> None:
+        st = problem.staff[e]
+        single = problem.model_copy(update={
+            "staff": [st], "cover": [],
+            "shift_on_requests": [q for q in problem.shift_on_requests if q.staff_id == st.id],
+            "shift_off_requests": [q for q in problem.shift_off_requests if q.staff_id == st.id]})
+        self.rm = build_model(single, ModelFlags(symmetry=False, lns=False, flow=False,
+                                                 windows=False))
+        self.days, self.n_shifts = problem.horizon.days, len(problem.shifts)
+        self.x = [[self.rm.x[0, d, s] for s in range(self.n_shifts)] for d in range(self.days)]
+
+    def price(self, weights: dict[tuple[int, int], float], limit_s: float,
+              seed: int) -> tuple[list[Column], float, bool]:
+        """Columns minimising ``sum(weights[cell] * x[cell])``: every improving one found, the
+        proven lower bound on that minimum, and whether it was proven optimal."""
+        m = self.rm.model
+        m.clear_objective()
+        terms = [(self.x[d][s], math.floor(w * SCALE)) for (d, s), w in weights.items()]
+        m.minimize(sum(c * v for v, c in terms if c))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = limit_s
+        solver.parameters.random_seed = seed
+        solver.parameters.linearization_level = 2
+        cb = _Collector(self.x)
+        code = solver.solve(m, cb)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return [], -math.inf, False
+        return cb.found, solver.best_objective_bound / SCALE, code == cp_model.OPTIMAL
+
+
+@dataclass
+class LpSolution:
+    value: float
+    conv: list[float]  # per member
+    cover: list[float]  # per cover row
+    weights: list[list[tuple[Column, float]]]  # per member: columns in use and their weight
+
+
+@dataclass
+class ColumnPool:
+    """Every distinct schedule known per member, and the master LP over them."""
+
+    problem: RosterProblem
+    staff: list[_Staff] = field(init=False)
+    columns: list[set[Column]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staff = _staff_data(self.problem)
+        self.columns = [set() for _ in self.problem.staff]
+
+    def add_roster(self, roster: Assignments) -> int:
+        hid = {s.id: i for i, s in enumerate(self.problem.shifts)}
+        added = 0
+        for e, st in enumerate(self.problem.staff):
+            col = tuple(-1 if v is None else hid[v] for v in roster[st.id])
+            if col not in self.columns[e]:
+                self.columns[e].add(col)
+                added += 1
+        return added
+
+    def size(self) -> int:
+        return sum(len(c) for c in self.columns)
+
+    def solve_lp(self) -> LpSolution:
+        """The master LP: its value, the duals, and the columns in use with their weights."""
+        p = self.problem
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        conv = [lp.Constraint(1, 1) for _ in p.staff]
+        cover = [lp.Constraint(c.requirement, c.requirement) for c in p.cover]
+        obj = lp.Objective()
+        for r, c in enumerate(p.cover):
+            under, over = lp.NumVar(0, lp.infinity(), ""), lp.NumVar(0, lp.infinity(), "")
+            cover[r].SetCoefficient(under, 1)
+            cover[r].SetCoefficient(over, -1)
+            obj.SetCoefficient(under, c.weight_under)
+            obj.SetCoefficient(over, c.weight_over)
+        used: list[list[tuple[Column, pywraplp.Variable]]] = []
+        for e, cols in enumerate(self.columns):
+            data = self.staff[e]
+            used.append([])
+            for col in cols:
+                var = lp.NumVar(0, lp.infinity(), "")
+                used[e].append((col, var))
+                conv[e].SetCoefficient(var, 1)
+                obj.SetCoefficient(var, data.cost(col))
+                for d, s in enumerate(col):
+                    if s >= 0 and (d, s) in data.rows:
+                        cover[data.rows[d, s]].SetCoefficient(var, 1)
+        obj.SetMinimization()
+        if lp.Solve() != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError("master LP not optimal")
+        return LpSolution(obj.Value(), [c.dual_value() for c in conv],
+                          [c.dual_value() for c in cover],
+                          [[(col, v.solution_value()) for col, v in row
+                            if v.solution_value() > 1e-6] for row in used])
+
+    def reduced_cost(self, e: int, col: Column, sol: LpSolution) -> float:
+        data = self.staff[e]
+        return data.cost(col) - sol.conv[e] - sum(
+            sol.cover[data.rows[d, s]] for d, s in enumerate(col) if s >= 0 and (d, s) in data.rows)
+
+    def roster_reduced_costs(self, roster: Assignments, sol: LpSolution) -> list[float]:
+        """Per member, the reduced cost of their schedule in ``roster``: how far it is from
+        what the LP would pick (they sum, with the cover slacks', to objective minus LP)."""
+        hid = {s.id: i for i, s in enumerate(self.problem.shifts)}
+        return [self.reduced_cost(e, tuple(-1 if v is None else hid[v] for v in roster[st.id]),
+                                  sol) for e, st in enumerate(self.problem.staff)]
+
+    def weights(self, e: int, cover_duals: list[float]) -> dict[tuple[int, int], float]:
+        """Per cell, the pricing objective coefficient: request cost change minus cover dual."""
+        data = self.staff[e]
+        out: dict[tuple[int, int], float] = {}
+        for cell, w in data.on.items():
+            out[cell] = out.get(cell, 0.0) - w
+        for cell, w in data.off.items():
+            out[cell] = out.get(cell, 0.0) + w
+        for cell, r in data.rows.items():
+            out[cell] = out.get(cell, 0.0) - cover_duals[r]
+        return out
+
+
+@dataclass
+class CgState:
+    lp: float = math.inf  # the restricted master LP's value (the master LP's once converged)
+    bound: float = 0.0  # the best valid lower bound on the roster objective found so far
+    rounds: int = 0
+    converged: bool = False
+    solution: LpSolution | None = None
+
+
+def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: CgState,
+             halt: Callable[[], bool] = lambda: False,
+             on_bound: Callable[[float], None] | None = None,
+             price_limit_s: float = 0.5, seed: int = 0) -> CgState:
+    """Column generation rounds until no column prices out, the deadline, or ``halt()``.
+
+    After every round in which each member was priced to optimality, ``state.bound`` takes the
+    Lagrangian bound of the round's cover duals (clipped to ``[-weight_over, weight_under]``,
+    where it is valid whatever the LP did): ``sum(dual * requirement) + sum over members of
+    their cheapest column's cost minus its duals``.
+    """
+    while not halt() and time.monotonic() < deadline:
+        sol = pool.solve_lp()
+        state.lp, state.rounds, state.solution = sol.value, state.rounds + 1, sol
+        duals = [min(c.weight_under, max(-c.weight_over, y))
+                 for c, y in zip(pool.problem.cover, sol.cover, strict=True)]
+        lagrange = sum(y * c.requirement for y, c in zip(duals, pool.problem.cover, strict=True))
+        exact, added = True, 0
+        for e, pricer in enumerate(pricers):
+            if halt() or time.monotonic() >= deadline:
+                return state
+            cols, low, optimal = pricer.price(pool.weights(e, duals), price_limit_s,
+                                              seed + state.rounds)
+            exact &= optimal
+            lagrange += low + sum(pool.staff[e].on.values())
+            for col in cols:
+                if pool.reduced_cost(e, col, sol) < -1e-6 and col not in pool.columns[e]:
+                    pool.columns[e].add(col)
+                    added += 1
+        if exact and lagrange > state.bound:
+            state.bound = lagrange
+            if on_bound is not None:
+                on_bound(lagrange)
+        if added == 0 and exact:
+            state.converged = True
+            return state
+    return state
+
+
+def bound_and_guide(problem: RosterProblem, incumbent: Incumbent, deadline: float,
+                    halt: Callable[[], bool], on_bound: Callable[[float], None],
+                    seed: int = 0) -> Callable[[Assignments], list[float]] | None:
+    """Column generation from the incumbent's schedules until it converges or ``deadline``;
+    every valid bound goes to ``on_bound`` (rounded up: objectives are whole numbers). Returns
+    the reduced costs of a roster's schedules under the last duals, for the LNS to free the
+    members furthest from the LP's choice (None when no round finished)."""
+    pool = ColumnPool(problem)
+    with incumbent.lock:
+        roster = incumbent.roster
+    if roster is None:
+        return None
+    pool.add_roster(roster)
+    pricers = [Pricer(problem, e) for e in range(len(problem.staff))]
+    state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
+                     on_bound=lambda b: on_bound(float(math.ceil(b - 1e-6))))
+    sol = state.solution
+    if sol is None:
+        return None
+    return lambda r: pool.roster_reduced_costs(r, sol)
