@@ -106,3 +106,17 @@ def test_staff_neighbourhoods_favour_members_allowed_the_short_shift_type() -> N
             exact[st.id][5] = row.shift_id
     idle = {st.id for st in pool}
     assert {problem.staff[e].id for e in _fillers(rm, exact, 5)} == idle
+
+
+def test_a_guide_adds_a_kind_that_frees_the_members_with_the_highest_reduced_costs() -> None:
+    worker, inc = worker_for(5, [])
+    worker._first(3.0)
+    costly = 3
+    worker.set_guide(lambda roster: [5.0 if e == costly else 0.0 for e in range(len(roster))])
+    worker.set_guide(worker.guide)  # a second guide replaces the first, no second arm
+    assert [arm.kind for arm in worker.arms].count("guided") == 1
+    days = worker.rm.problem.horizon.days
+    picks = [worker._guided(inc.roster, 0.1) for _ in range(200)]
+    assert all(len(free) == 2 * days for free in picks)  # two whole members, all their days
+    # weight 5.1 against 0.1 for each of 15 others: chosen ~95 % of the time (uniform: 12.5 %)
+    assert sum((costly, 0) in free for free in picks) >= 175

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.model import EARLY_S, _after_handover, _lns_worker, _Search, _stalled, solve
+from actors.solve.model import _after_handover, _lns_worker, _Search, _stalled, solve
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem, SolveOptions, SolveProgress, SolveStatus
 
@@ -103,20 +103,6 @@ def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second
     _after_handover(problem, flags, search, 1, time.monotonic(), time.monotonic() + 4, None)
     assert search.inc.objective < first
     assert check_roster(problem, search.inc.roster).objective == search.inc.objective
-
-
-def test_with_column_generation_to_follow_a_wide_gap_hands_over_early_even_if_the_bound_moves(
-) -> None:
-    problem = instance(5)
-    search = _Search(build_model(problem), None, time.monotonic())
-    _lns_worker(problem, ModelFlags(), search, 0, time.monotonic())._first(3.0)
-    first = search.inc.objective
-    search.on_bound(first * 0.5)  # the bound just moved: no plain stall
-    assert not _stalled(search) and not _stalled(search, early=True)  # before EARLY_S
-    search.started -= EARLY_S
-    assert _stalled(search, early=True) and not _stalled(search)
-    search.on_bound(first * 0.97)  # a 3 % gap: the exact search keeps its core
-    assert not _stalled(search, early=True)
 
 
 def test_a_cancelled_search_starts_no_second_lns() -> None:
