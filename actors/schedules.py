@@ -30,15 +30,23 @@ def claim_slot(name: str, period_s: int) -> bool:
                                 ex=period_s * 2))
 
 
+INCOMPLETE_BATCH_S = 600  # a batch is queued in one request: one still short after this failed
+
+
 @dramatiq.actor(queue_name=SCHEDULE, periodic=cron(_schedules.cleanup_cron), max_retries=0)
 def cleanup() -> int:
-    """Drop index entries of expired job records."""
+    """Drop index entries of expired job records; abandon batches whose enqueue failed."""
     if not claim_slot("cleanup", 60):
         return 0
+    from pools.service import JobService
+
     settings = get_settings()
     removed = build_store(settings).prune_indexes(older_than_s=settings.jobs.record_ttl_s)
-    log.info("cleanup removed %d stale index entries", removed)
-    return removed
+    swept = JobService(settings, dramatiq.get_broker()).sweep_incomplete_batches(
+        older_than_s=INCOMPLETE_BATCH_S)
+    log.info("cleanup removed %d stale index entries, abandoned %d incomplete batches",
+             removed, swept)
+    return removed + swept
 
 
 @dramatiq.actor(queue_name=SCHEDULE, periodic=cron(_schedules.reindex_cron), max_retries=0)

@@ -213,7 +213,20 @@ class JobStore:
         return bool(self.redis.exists(q.job_key(job_id)))
 
     def delete(self, job_id: str) -> None:
-        self.redis.delete(q.job_key(job_id))
+        """Forget a job entirely: its record, its index entries and its place among its
+        parent's children (all allowed even when the server is out of memory)."""
+        record = self.get(job_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(q.job_key(job_id))
+        if record is not None:
+            kind, status = record["kind"], record["status"]
+            for index in (q.job_index_key(), q.job_index_key(kind=kind),
+                          q.job_index_key(status=status),
+                          q.job_index_key(kind=kind, status=status)):
+                pipe.zrem(index, job_id)
+            if record.get("parent_id"):
+                pipe.srem(q.children_key(record["parent_id"]), job_id)
+        pipe.execute()
 
     def count_attempt(self, job_id: str) -> None:
         self.redis.hincrby(q.job_key(job_id), "attempts", 1)

@@ -7,6 +7,7 @@ client never holds the id of a job that cannot run.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from pools import jobs as j
 from pools.admin import QueueAdmin
 from pools.broker import build_result_backend, build_store, on_terminal, redis_client
 from pools.urls import validate_callback_url
+
+log = logging.getLogger(__name__)
 
 
 class JobNotFound(LookupError):
@@ -89,11 +92,48 @@ class JobService:
         self.store.create(parent_id, kind=kind, queue=actor.queue_name, actor=actor_name,
                           children_total=len(items), idempotency_key=idempotency_key,
                           callback_url=callback_url, summary=summary)
-        for index, (args, kwargs) in enumerate(items):
-            self.submit(actor_name, kind=child_kind, args=args, kwargs=kwargs,
-                        parent_id=parent_id,
-                        summary=child_summaries[index] if child_summaries else None)
+        try:
+            for index, (args, kwargs) in enumerate(items):
+                self.submit(actor_name, kind=child_kind, args=args, kwargs=kwargs,
+                            parent_id=parent_id,
+                            summary=child_summaries[index] if child_summaries else None)
+        except Exception:
+            try:  # Redis may be what failed: then the cleanup schedule's sweep finishes this
+                self.abandon_batch(parent_id)
+            except Exception:
+                log.warning("batch %s: could not abandon it now; the sweep will", parent_id)
+            raise
         return Submission(self.store.get(parent_id) or {}, created=True)
+
+    def abandon_batch(self, parent_id: str) -> None:
+        """A batch that could not be queued whole was not accepted (the client got an error):
+        cancel it and the children already queued, and free its Idempotency-Key for a retry."""
+        record = self.get(parent_id)
+        if record.get("idempotency_key"):
+            self.store.release_idempotency(record["kind"], record["idempotency_key"])
+        self.store.set_fields(parent_id, error_type="not_accepted", error_message=(
+            f"not accepted: only {len(self.store.children(parent_id))} of "
+            f"{record.get('children_total', 0)} children could be queued"))
+        if record["status"] not in j.TERMINAL:
+            self.cancel(parent_id)
+
+    def sweep_incomplete_batches(self, older_than_s: float) -> int:
+        """Abandon active batch parents older than ``older_than_s`` that have fewer children
+        than they announced: their enqueue failed partway and the cleanup could not run."""
+        cutoff, swept = time.time() - older_than_s, 0
+        for status in j.ACTIVE:
+            cursor = None
+            while True:
+                page = self.store.list(status=status, limit=500, cursor=cursor)
+                for record in page.items:
+                    total = int(record.get("children_total") or 0)
+                    if (total and float(record.get("created_at") or 0) < cutoff
+                            and len(self.store.children(record["id"])) < total):
+                        self.abandon_batch(record["id"])
+                        swept += 1
+                if not (cursor := page.next_cursor):
+                    break
+        return swept
 
     def _claim(self, kind: str, key: str | None, job_id: str) -> Submission | None:
         """The earlier submission holding this Idempotency-Key, if there is one."""
