@@ -27,6 +27,7 @@ from periodiq import PeriodiqMiddleware
 
 from config.settings import Settings
 from pools import metrics
+from pools.errors import quiet_typed_errors
 from pools.jobs import JobStore
 from pools.middleware import Heartbeat, JobState, Recycle, Resources, TypedRetries
 
@@ -85,6 +86,7 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
     ):
         broker.add_middleware(middleware)
     job_state.on_terminal = lambda record: on_terminal(broker, job_state.store, record)
+    quiet_typed_errors()
     if set_global:
         dramatiq.set_broker(broker)
     return broker

@@ -13,6 +13,8 @@ Any other exception is treated as transient.
 
 from __future__ import annotations
 
+import logging
+
 
 class JobError(Exception):
     """Base of the typed job errors."""
@@ -45,3 +47,26 @@ class JobCancelled(JobError):
     """The job was cancelled while it ran."""
 
     kind = "cancelled"
+
+
+class TypedErrorLogFilter(logging.Filter):
+    """Dramatiq logs every exception an actor raises at ERROR with its traceback. For our typed
+    errors (bad input, a passing outage, a cancel) the type and message say everything, and a
+    retried outage would fill the logs with identical stacks: log one WARNING line instead.
+    Untyped exceptions (bugs) keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, JobError):
+            record.msg = f"{record.getMessage()} {type(exc).__name__} ({exc.kind}): {exc}"
+            record.args = ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_typed_errors() -> None:
+    """Install :class:`TypedErrorLogFilter` on Dramatiq's worker-thread logger (once)."""
+    logger = logging.getLogger("dramatiq.worker.WorkerThread")
+    if not any(isinstance(f, TypedErrorLogFilter) for f in logger.filters):
+        logger.addFilter(TypedErrorLogFilter())
