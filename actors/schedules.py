@@ -41,9 +41,9 @@ def cleanup() -> int:
     from pools.service import JobService
 
     settings = get_settings()
-    removed = build_store(settings).prune_indexes(older_than_s=settings.jobs.record_ttl_s)
-    swept = JobService(settings, dramatiq.get_broker()).sweep_incomplete_batches(
-        older_than_s=INCOMPLETE_BATCH_S)
+    service = JobService(settings, dramatiq.get_broker())
+    removed = service.store.prune_indexes(older_than_s=settings.jobs.record_ttl_s)
+    swept = service.sweep_incomplete_batches(older_than_s=INCOMPLETE_BATCH_S)
     log.info("cleanup removed %d stale index entries, abandoned %d incomplete batches",
              removed, swept)
     return removed + swept

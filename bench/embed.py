@@ -131,8 +131,8 @@ def run(args: argparse.Namespace) -> list[dict]:  # type: ignore[type-arg]
                 e2e, extra = end_to_end(model, settings, jpegs, batch, threads, per_msg)
                 rounds.append({"model_only_ips": round(mo, 1), "end_to_end_ips": round(e2e, 1),
                                "ratio": round(e2e / mo, 3), **extra})
-            ratios = sorted(r["ratio"] for r in rounds)
-            mid = rounds[[r["ratio"] for r in rounds].index(ratios[len(ratios) // 2])]
+            by_ratio = sorted(rounds, key=lambda r: r["ratio"])
+            ratios, mid = [r["ratio"] for r in by_ratio], by_ratio[len(by_ratio) // 2]
             rows.append({
                 "model": name, "device": str(model.device), "dtype": str(model.dtype),
                 "batch": batch, "images": n, "threads": threads, "per_message": per_msg,

@@ -158,6 +158,9 @@ class JobStore:
     def children(self, job_id: str) -> list[str]:
         return sorted(m.decode() for m in self.redis.smembers(q.children_key(job_id)))
 
+    def count_children(self, job_id: str) -> int:
+        return int(self.redis.scard(q.children_key(job_id)))
+
     def list(
         self, *, kind: str | None = None, status: str | None = None, limit: int = 50,
         cursor: str | None = None,

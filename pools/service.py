@@ -112,7 +112,7 @@ class JobService:
         if record.get("idempotency_key"):
             self.store.release_idempotency(record["kind"], record["idempotency_key"])
         self.store.set_fields(parent_id, error_type="not_accepted", error_message=(
-            f"not accepted: only {len(self.store.children(parent_id))} of "
+            f"not accepted: only {self.store.count_children(parent_id)} of "
             f"{record.get('children_total', 0)} children could be queued"))
         if record["status"] not in j.TERMINAL:
             self.cancel(parent_id)
@@ -128,7 +128,7 @@ class JobService:
                 for record in page.items:
                     total = int(record.get("children_total") or 0)
                     if (total and float(record.get("created_at") or 0) < cutoff
-                            and len(self.store.children(record["id"])) < total):
+                            and self.store.count_children(record["id"]) < total):
                         self.abandon_batch(record["id"])
                         swept += 1
                 if not (cursor := page.next_cursor):

@@ -8,13 +8,14 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from pools.embedded import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 _db_numbers = itertools.count(1)
@@ -33,12 +34,6 @@ TEST_ENV = {
     "REPERTORY_NOTIFY__ALLOW_PRIVATE_TARGETS": "true",
     "HF_HUB_OFFLINE": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):

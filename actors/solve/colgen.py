@@ -1,16 +1,13 @@
-"""Column generation over whole work schedules: a strong bound and a recombining neighbourhood.
+"""Column generation over whole work schedules: a tight bound, and reduced costs for the LNS.
 
 The master problem picks one *schedule* (a column: the shift of every day) per staff member and
 pays the cover deficits; its LP relaxation is far tighter than the cell model's because every
 column already satisfies all of that member's hard rules. Columns come from *pricing*: per
-member, a small CP-SAT model (that member's rules, the pattern flow) minimises the column's
-reduced cost under the LP's cover duals. When every member has been priced to optimality, the
-Lagrangian (Lasdon) bound ``LP + sum of the negative reduced costs`` is a valid lower bound on
-the roster objective, and the LP value itself is once no column prices out.
-
-The integer master over the pool (generated columns plus every member's schedule in any roster
-seen) is a recombination neighbourhood: it can swap whole schedules between rosters, which the
-staff/day LNS cannot do in one step.
+member, a small CP-SAT model of that member's rules minimises the column's reduced cost under
+the LP's cover duals. After a round in which every member was priced to optimality, the
+Lagrangian bound of the round's duals is a valid lower bound on the roster objective (see
+:func:`generate`). The reduced cost of each member's schedule in a roster says how far that
+schedule is from anything the LP would pick: the LNS frees the costliest ones first.
 """
 
 from __future__ import annotations
@@ -35,10 +32,13 @@ Column = tuple[int, ...]  # per day: the shift index worked, or -1 for a day off
 class _Staff:
     """What the master needs of one member: request costs and which cover rows count them."""
 
-    index: int
     on: dict[tuple[int, int], int]
     off: dict[tuple[int, int], int]
     rows: dict[tuple[int, int], int]  # (day, shift) -> cover row index (when they count)
+
+    def rows_of(self, col: Column) -> list[int]:
+        """The cover rows this schedule counts towards."""
+        return [self.rows[d, s] for d, s in enumerate(col) if s >= 0 and (d, s) in self.rows]
 
     def cost(self, col: Column) -> int:
         worked = {(d, s) for d, s in enumerate(col) if s >= 0}
@@ -49,14 +49,14 @@ class _Staff:
 def _staff_data(problem: RosterProblem) -> list[_Staff]:
     hid = {s.id: i for i, s in enumerate(problem.shifts)}
     out = []
-    for e, st in enumerate(problem.staff):
+    for st in problem.staff:
         rows = {(c.day, hid[c.shift_id]): r for r, c in enumerate(problem.cover)
                 if c.skill is None or c.skill in st.skills}
         on = {(q.day, hid[q.shift_id]): q.weight for q in problem.shift_on_requests
               if q.staff_id == st.id}
         off = {(q.day, hid[q.shift_id]): q.weight for q in problem.shift_off_requests
                if q.staff_id == st.id}
-        out.append(_Staff(e, on, off, rows))
+        out.append(_Staff(on, off, rows))
     return out
 
 
@@ -72,8 +72,8 @@ class _Collector(cp_model.CpSolverSolutionCallback):
 
 
 class Pricer:
-    """One member's pricing problem: their hard rules (with the pattern flow) in a small model
-    whose objective is rewritten for each round of duals."""
+    """One member's pricing problem: their hard rules in a small model (no flow: it halved the
+    time for the same optimum) whose objective is rewritten for each round of duals."""
 
     def __init__(self, problem: RosterProblem, e: int) -> None:
         st = problem.staff[e]
@@ -83,8 +83,8 @@ class Pricer:
             "shift_off_requests": [q for q in problem.shift_off_requests if q.staff_id == st.id]})
         self.rm = build_model(single, ModelFlags(symmetry=False, lns=False, flow=False,
                                                  windows=False))
-        self.days, self.n_shifts = problem.horizon.days, len(problem.shifts)
-        self.x = [[self.rm.x[0, d, s] for s in range(self.n_shifts)] for d in range(self.days)]
+        self.x = [[self.rm.x[0, d, s] for s in range(len(problem.shifts))]
+                  for d in range(problem.horizon.days)]
 
     def price(self, weights: dict[tuple[int, int], float], limit_s: float,
               seed: int) -> tuple[list[Column], float, bool]:
@@ -111,7 +111,12 @@ class LpSolution:
     value: float
     conv: list[float]  # per member
     cover: list[float]  # per cover row
-    weights: list[list[tuple[Column, float]]]  # per member: columns in use and their weight
+
+
+def _columns(problem: RosterProblem, roster: Assignments) -> list[Column]:
+    """Each member's schedule in ``roster`` as a column."""
+    hid = {s.id: i for i, s in enumerate(problem.shifts)}
+    return [tuple(-1 if v is None else hid[v] for v in roster[st.id]) for st in problem.staff]
 
 
 @dataclass
@@ -126,21 +131,12 @@ class ColumnPool:
         self.staff = _staff_data(self.problem)
         self.columns = [set() for _ in self.problem.staff]
 
-    def add_roster(self, roster: Assignments) -> int:
-        hid = {s.id: i for i, s in enumerate(self.problem.shifts)}
-        added = 0
-        for e, st in enumerate(self.problem.staff):
-            col = tuple(-1 if v is None else hid[v] for v in roster[st.id])
-            if col not in self.columns[e]:
-                self.columns[e].add(col)
-                added += 1
-        return added
-
-    def size(self) -> int:
-        return sum(len(c) for c in self.columns)
+    def add_roster(self, roster: Assignments) -> None:
+        for cols, col in zip(self.columns, _columns(self.problem, roster), strict=True):
+            cols.add(col)
 
     def solve_lp(self) -> LpSolution:
-        """The master LP: its value, the duals, and the columns in use with their weights."""
+        """The master LP: its value and its duals."""
         p = self.problem
         lp = pywraplp.Solver.CreateSolver("GLOP")
         conv = [lp.Constraint(1, 1) for _ in p.staff]
@@ -152,37 +148,29 @@ class ColumnPool:
             cover[r].SetCoefficient(over, -1)
             obj.SetCoefficient(under, c.weight_under)
             obj.SetCoefficient(over, c.weight_over)
-        used: list[list[tuple[Column, pywraplp.Variable]]] = []
         for e, cols in enumerate(self.columns):
             data = self.staff[e]
-            used.append([])
             for col in cols:
                 var = lp.NumVar(0, lp.infinity(), "")
-                used[e].append((col, var))
                 conv[e].SetCoefficient(var, 1)
                 obj.SetCoefficient(var, data.cost(col))
-                for d, s in enumerate(col):
-                    if s >= 0 and (d, s) in data.rows:
-                        cover[data.rows[d, s]].SetCoefficient(var, 1)
+                for r in data.rows_of(col):
+                    cover[r].SetCoefficient(var, 1)
         obj.SetMinimization()
         if lp.Solve() != pywraplp.Solver.OPTIMAL:
             raise RuntimeError("master LP not optimal")
         return LpSolution(obj.Value(), [c.dual_value() for c in conv],
-                          [c.dual_value() for c in cover],
-                          [[(col, v.solution_value()) for col, v in row
-                            if v.solution_value() > 1e-6] for row in used])
+                          [c.dual_value() for c in cover])
 
     def reduced_cost(self, e: int, col: Column, sol: LpSolution) -> float:
         data = self.staff[e]
-        return data.cost(col) - sol.conv[e] - sum(
-            sol.cover[data.rows[d, s]] for d, s in enumerate(col) if s >= 0 and (d, s) in data.rows)
+        return data.cost(col) - sol.conv[e] - sum(sol.cover[r] for r in data.rows_of(col))
 
     def roster_reduced_costs(self, roster: Assignments, sol: LpSolution) -> list[float]:
         """Per member, the reduced cost of their schedule in ``roster``: how far it is from
         what the LP would pick (they sum, with the cover slacks', to objective minus LP)."""
-        hid = {s.id: i for i, s in enumerate(self.problem.shifts)}
-        return [self.reduced_cost(e, tuple(-1 if v is None else hid[v] for v in roster[st.id]),
-                                  sol) for e, st in enumerate(self.problem.staff)]
+        return [self.reduced_cost(e, col, sol)
+                for e, col in enumerate(_columns(self.problem, roster))]
 
     def weights(self, e: int, cover_duals: list[float]) -> dict[tuple[int, int], float]:
         """Per cell, the pricing objective coefficient: request cost change minus cover dual."""

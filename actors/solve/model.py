@@ -271,19 +271,21 @@ def _after_handover(problem: RosterProblem, flags: ModelFlags, search: _Search, 
                     started: float, deadline: float, first: LnsWorker | None) -> None:
     """The exact search handed its core over: column generation for a tight bound (and the
     reduced costs that guide both LNS workers from then on), then a second LNS."""
+    def finished() -> bool:
+        return search.stopped or search.proved()
+
     second = _lns_worker(problem, flags, search, seed, started)
     search.stoppers.append(second.stop)
-    if flags.colgen and not (search.stopped or search.proved()):
+    if flags.colgen and not finished():
         from actors.solve.colgen import bound_and_guide
 
         now = time.monotonic()
         guide = bound_and_guide(problem, search.inc, now + CG_SHARE * (deadline - now),
-                                halt=lambda: search.stopped or search.proved(),
-                                on_bound=search.on_bound, seed=seed)
-        for worker in (first, second):
-            if guide is not None and worker is not None:
+                                halt=finished, on_bound=search.on_bound, seed=seed)
+        if guide is not None:
+            for worker in (w for w in (first, second) if w is not None):
                 worker.set_guide(guide)
-    if not (search.stopped or search.proved()):
+    if not finished():
         second.run(deadline)
 
 
