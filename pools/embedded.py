@@ -39,7 +39,7 @@ class EmbeddedValkey:
 
     def __init__(self, data_dir: Path, port: int | None = None,
                  password: str | None = None) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()  # the server runs with it as its cwd
         self.port = port
         self.password = password
         self._proc: subprocess.Popen | None = None

@@ -23,7 +23,8 @@ def test_make_run_answers_readyz_within_60_seconds_and_ctrl_c_stops_everything(t
            if not k.startswith("REPERTORY_") and k not in ("REDIS_URL", "QDRANT_URL")}
     env.update({"REPERTORY_API__PORT": str(api_port),
                 "REPERTORY_REDIS__EMBEDDED_PORT": str(valkey_port),
-                "REPERTORY_VAR_DIR": str(tmp_path / "var"),
+                # relative, like the default "var": servers must not resolve it twice
+                "REPERTORY_VAR_DIR": os.path.relpath(tmp_path / "var", REPO),
                 "REPERTORY_POOLS__SHUTDOWN_TIMEOUT_MS": "3000"})
     log = open(tmp_path / "make-run.log", "wb")  # noqa: SIM115
     started = time.monotonic()
