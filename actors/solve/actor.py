@@ -11,8 +11,21 @@ from config.queues import SOLVE
 from config.settings import get_settings
 from pools import context
 from pools.errors import PermanentError
+from pools.middleware import resources
 
 _limits = get_settings().solve
+
+
+def _warm_pricing() -> bool:
+    """Load (or compile, once per machine) the numba kernels of the pricing DP at boot, so no
+    job pays for it."""
+    from actors.solve.pricing import warm_up
+
+    warm_up()
+    return True
+
+
+resources.register("solve.pricing", _warm_pricing, queues=[SOLVE])
 
 
 @dramatiq.actor(queue_name=SOLVE, store_results=True, max_retries=2,

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.lns import Incumbent
 from actors.solve.schema import Assignments, RosterProblem
 
 SCALE = 1000  # pricing objective coefficients are duals × SCALE rounded down (a valid bound)
-Column = tuple[int, ...]  # per day: the shift index worked, or -1 for a day off
+Column = tuple[int, ...]
+BOUND_EPS = 1e-6  # per day: the shift index worked, or -1 for a day off
 
 
 @dataclass
@@ -106,11 +106,22 @@ class Pricer:
         return cb.found, solver.best_objective_bound / SCALE, code == cp_model.OPTIMAL
 
 
+def make_pricers(problem: RosterProblem) -> list[Pricer]:
+    """One pricer per member: the dynamic program of :mod:`actors.solve.pricing` (about a
+    millisecond each) unless its minutes resource would be too fine, then CP-SAT."""
+    from actors.solve.pricing import DpPricer, dp_supported
+
+    if dp_supported(problem):
+        return [DpPricer(problem, e) for e in range(len(problem.staff))]  # type: ignore[misc]
+    return [Pricer(problem, e) for e in range(len(problem.staff))]
+
+
 @dataclass
 class LpSolution:
     value: float
     conv: list[float]  # per member
     cover: list[float]  # per cover row
+    chosen: list[dict[Column, float]] = field(default_factory=list)  # per member: x > 0
 
 
 def _columns(problem: RosterProblem, roster: Assignments) -> list[Column]:
@@ -119,48 +130,63 @@ def _columns(problem: RosterProblem, roster: Assignments) -> list[Column]:
     return [tuple(-1 if v is None else hid[v] for v in roster[st.id]) for st in problem.staff]
 
 
-@dataclass
 class ColumnPool:
-    """Every distinct schedule known per member, and the master LP over them."""
+    """Every distinct schedule known per member, and the master LP over them (kept between
+    rounds: a new column is one more LP variable, a fixed member's other columns get an upper
+    bound of 0)."""
 
-    problem: RosterProblem
-    staff: list[_Staff] = field(init=False)
-    columns: list[set[Column]] = field(init=False)
+    def __init__(self, problem: RosterProblem) -> None:
+        self.problem = problem
+        self.staff = _staff_data(problem)
+        self.columns: list[dict[Column, pywraplp.Variable]] = [{} for _ in problem.staff]
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        lp = self.lp
+        self.conv = [lp.Constraint(1, 1) for _ in problem.staff]
+        self.cover = [lp.Constraint(c.requirement, c.requirement) for c in problem.cover]
+        self.obj = lp.Objective()
+        for r, c in enumerate(problem.cover):
+            under, over = lp.NumVar(0, lp.infinity(), ""), lp.NumVar(0, lp.infinity(), "")
+            self.cover[r].SetCoefficient(under, 1)
+            self.cover[r].SetCoefficient(over, -1)
+            self.obj.SetCoefficient(under, c.weight_under)
+            self.obj.SetCoefficient(over, c.weight_over)
+        self.obj.SetMinimization()
 
-    def __post_init__(self) -> None:
-        self.staff = _staff_data(self.problem)
-        self.columns = [set() for _ in self.problem.staff]
+    def add(self, e: int, col: Column) -> bool:
+        """Add member ``e``'s schedule ``col`` to the LP; False when it is already there."""
+        if col in self.columns[e]:
+            return False
+        var = self.lp.NumVar(0, self.lp.infinity(), "")
+        self.conv[e].SetCoefficient(var, 1)
+        self.obj.SetCoefficient(var, self.staff[e].cost(col))
+        for r in self.staff[e].rows_of(col):
+            self.cover[r].SetCoefficient(var, 1)
+        self.columns[e][col] = var
+        return True
 
     def add_roster(self, roster: Assignments) -> None:
-        for cols, col in zip(self.columns, _columns(self.problem, roster), strict=True):
-            cols.add(col)
+        for e, col in enumerate(_columns(self.problem, roster)):
+            self.add(e, col)
+
+    def fix(self, e: int, col: Column) -> None:
+        """Member ``e`` works ``col`` (added if new): their other columns are bounded to 0."""
+        self.add(e, col)
+        for other, var in self.columns[e].items():
+            var.SetUb(self.lp.infinity() if other == col else 0.0)
+
+    def unfix(self) -> None:
+        for cols in self.columns:
+            for var in cols.values():
+                var.SetUb(self.lp.infinity())
 
     def solve_lp(self) -> LpSolution:
-        """The master LP: its value and its duals."""
-        p = self.problem
-        lp = pywraplp.Solver.CreateSolver("GLOP")
-        conv = [lp.Constraint(1, 1) for _ in p.staff]
-        cover = [lp.Constraint(c.requirement, c.requirement) for c in p.cover]
-        obj = lp.Objective()
-        for r, c in enumerate(p.cover):
-            under, over = lp.NumVar(0, lp.infinity(), ""), lp.NumVar(0, lp.infinity(), "")
-            cover[r].SetCoefficient(under, 1)
-            cover[r].SetCoefficient(over, -1)
-            obj.SetCoefficient(under, c.weight_under)
-            obj.SetCoefficient(over, c.weight_over)
-        for e, cols in enumerate(self.columns):
-            data = self.staff[e]
-            for col in cols:
-                var = lp.NumVar(0, lp.infinity(), "")
-                conv[e].SetCoefficient(var, 1)
-                obj.SetCoefficient(var, data.cost(col))
-                for r in data.rows_of(col):
-                    cover[r].SetCoefficient(var, 1)
-        obj.SetMinimization()
-        if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        """The master LP: its value, its duals and the columns it uses."""
+        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
             raise RuntimeError("master LP not optimal")
-        return LpSolution(obj.Value(), [c.dual_value() for c in conv],
-                          [c.dual_value() for c in cover])
+        chosen = [{col: v for col, var in cols.items() if (v := var.solution_value()) > 1e-9}
+                  for cols in self.columns]
+        return LpSolution(self.obj.Value(), [c.dual_value() for c in self.conv],
+                          [c.dual_value() for c in self.cover], chosen)
 
     def reduced_cost(self, e: int, col: Column, sol: LpSolution) -> float:
         data = self.staff[e]
@@ -197,8 +223,10 @@ class CgState:
 def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: CgState,
              halt: Callable[[], bool] = lambda: False,
              on_bound: Callable[[float], None] | None = None,
-             price_limit_s: float = 0.5, seed: int = 0) -> CgState:
-    """Column generation rounds until no column prices out, the deadline, or ``halt()``.
+             price_limit_s: float = 0.5, seed: int = 0,
+             fixed: Collection[int] = ()) -> CgState:
+    """Column generation rounds until no column prices out, the deadline, or ``halt()``;
+    members in ``fixed`` are not priced (a dive has fixed their schedule; no bound then).
 
     After every round in which each member was priced to optimality, ``state.bound`` takes the
     Lagrangian bound of the round's cover duals (clipped to ``[-weight_over, weight_under]``,
@@ -211,8 +239,10 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
         duals = [min(c.weight_under, max(-c.weight_over, y))
                  for c, y in zip(pool.problem.cover, sol.cover, strict=True)]
         lagrange = sum(y * c.requirement for y, c in zip(duals, pool.problem.cover, strict=True))
-        exact, added = True, 0
+        exact, added = not fixed, 0
         for e, pricer in enumerate(pricers):
+            if e in fixed:
+                continue
             if halt() or time.monotonic() >= deadline:
                 return state
             cols, low, optimal = pricer.price(pool.weights(e, duals), price_limit_s,
@@ -220,36 +250,14 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
             exact &= optimal
             lagrange += low + sum(pool.staff[e].on.values())
             for col in cols:
-                if pool.reduced_cost(e, col, sol) < -1e-6 and col not in pool.columns[e]:
-                    pool.columns[e].add(col)
+                if pool.reduced_cost(e, col, sol) < -1e-6 and pool.add(e, col):
                     added += 1
+        lagrange -= BOUND_EPS  # float sums of exact optima may overshoot by an ulp or two
         if exact and lagrange > state.bound:
             state.bound = lagrange
             if on_bound is not None:
                 on_bound(lagrange)
-        if added == 0 and exact:
+        if added == 0 and (exact or fixed):
             state.converged = True
             return state
     return state
-
-
-def bound_and_guide(problem: RosterProblem, incumbent: Incumbent, deadline: float,
-                    halt: Callable[[], bool], on_bound: Callable[[float], None],
-                    seed: int = 0) -> Callable[[Assignments], list[float]] | None:
-    """Column generation from the incumbent's schedules until it converges or ``deadline``;
-    every valid bound goes to ``on_bound`` (rounded up: objectives are whole numbers). Returns
-    the reduced costs of a roster's schedules under the last duals, for the LNS to free the
-    members furthest from the LP's choice (None when no round finished)."""
-    pool = ColumnPool(problem)
-    with incumbent.lock:
-        roster = incumbent.roster
-    if roster is None:
-        return None
-    pool.add_roster(roster)
-    pricers = [Pricer(problem, e) for e in range(len(problem.staff))]
-    state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
-                     on_bound=lambda b: on_bound(float(math.ceil(b - 1e-6))))
-    sol = state.solution
-    if sol is None:
-        return None
-    return lambda r: pool.roster_reduced_costs(r, sol)

@@ -233,7 +233,9 @@ class LnsWorker:
         self._solver = None
         return solver, code
 
-    def _first(self, limit: float) -> None:
+    def first(self, deadline: float, limit_s: float = FIRST_LIMIT_S) -> None:
+        """A first roster from a short single-worker solve of the whole (light) model."""
+        limit = min(limit_s, deadline - time.monotonic())
         solver, code = self._solve(self.rm.model, limit, linearization=0)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             self.inc.offer(self.rm, roster_of(self.rm, solver.boolean_value),
@@ -243,7 +245,7 @@ class LnsWorker:
     def run(self, deadline: float) -> None:
         """Loop sub-solves until ``deadline`` or :meth:`stop`."""
         if self.inc.roster is None:
-            self._first(min(FIRST_LIMIT_S, deadline - time.monotonic()))
+            self.first(deadline)
         while not self.halt.is_set():
             left = deadline - time.monotonic()
             if left < 0.2:

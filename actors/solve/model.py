@@ -33,7 +33,8 @@ StopFn = Callable[[], bool]
 STOP_POLL_S = 0.05
 STALL_S = 15.0  # the exact search hands its core to a second LNS when its bound has not
 STALL_GAP = 0.02  # moved for this long and the gap to the incumbent is still this wide
-CG_SHARE = 0.6  # column generation gets at most this share of the time left at the hand-over
+DIVE_START = 0.5  # dives start until this share of the time limit has passed ...
+DIVE_END = 0.85  # ... and must end by this share (the LNS polishes the rest of the time)
 
 
 def default_workers() -> int:
@@ -64,6 +65,7 @@ class _Search:
         self.stopped = False
         self.stoppers: list[Callable[[], None]] = []
         self.inc = Incumbent(on_improve=self._improved)
+        self.guide: Callable[[Assignments], list[float]] | None = None
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -74,6 +76,9 @@ class _Search:
             self.on_progress(SolveProgress(
                 objective=objective, best_bound=self.bound, gap=gap_of(objective, self.bound),
                 elapsed_s=self.elapsed(), solutions=self.solutions))
+
+    def finished(self) -> bool:
+        return self.stopped or self.proved()
 
     def proved(self) -> bool:
         obj = self.inc.objective
@@ -237,7 +242,8 @@ def solve(
     deadline = started + options.time_limit_s
     if lns is not None:
         search.stoppers.append(lns.stop)
-        threads.append(threading.Thread(target=lns.run, daemon=True, args=(deadline,)))
+        threads.append(threading.Thread(target=_primal, daemon=True,
+                                        args=(search, lns, flags, options, deadline)))
         if flags.lns_handover and workers == 1:
             threads.append(threading.Thread(target=_watch_stall, daemon=True,
                                             args=(search, solver.stop_search, done, handed)))
@@ -249,7 +255,7 @@ def solve(
     try:
         code = solver.solve(rm.model, _Callback(search, should_stop))
         if handed.is_set() and code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            _after_handover(problem, flags, search, options.seed + 1, started, deadline, lns)
+            _after_handover(problem, flags, search, options.seed + 1, started, deadline)
     finally:
         done.set()
         if lns is not None:
@@ -267,25 +273,35 @@ def _lns_worker(problem: RosterProblem, flags: ModelFlags, search: _Search, seed
                      lambda m, roster: add_hints(light, roster, m))
 
 
-def _after_handover(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
-                    started: float, deadline: float, first: LnsWorker | None) -> None:
-    """The exact search handed its core over: column generation for a tight bound (and the
-    reduced costs that guide both LNS workers from then on), then a second LNS."""
-    def finished() -> bool:
-        return search.stopped or search.proved()
+def _primal(search: _Search, lns: LnsWorker, flags: ModelFlags, options: SolveOptions,
+            deadline: float) -> None:
+    """The first LNS thread: a first roster, then (``flags.colgen``) column generation — the
+    root LP's bound, dives for rosters, reduced costs to guide the LNS — then the LNS."""
+    if search.inc.roster is None:
+        lns.first(deadline)
+    if flags.colgen and not search.finished():
+        from actors.solve.dive import colgen_phase
 
+        limit = options.time_limit_s
+        phase = colgen_phase(lns.rm, search.inc, search.started,
+                             search.started + DIVE_START * limit,
+                             min(deadline, search.started + DIVE_END * limit),
+                             halt=search.finished, on_bound=search.on_bound, seed=options.seed)
+        if phase.guide is not None:
+            search.guide = phase.guide
+            lns.set_guide(phase.guide)
+    lns.run(deadline)
+
+
+def _after_handover(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
+                    started: float, deadline: float) -> None:
+    """The exact search handed its core over: a second LNS (guided by the column-generation
+    LP when that has finished its root) runs to the deadline."""
     second = _lns_worker(problem, flags, search, seed, started)
     search.stoppers.append(second.stop)
-    if flags.colgen and not finished():
-        from actors.solve.colgen import bound_and_guide
-
-        now = time.monotonic()
-        guide = bound_and_guide(problem, search.inc, now + CG_SHARE * (deadline - now),
-                                halt=finished, on_bound=search.on_bound, seed=seed)
-        if guide is not None:
-            for worker in (w for w in (first, second) if w is not None):
-                worker.set_guide(guide)
-    if not finished():
+    if search.guide is not None:
+        second.set_guide(search.guide)
+    if not search.finished():
         second.run(deadline)
 
 

@@ -2,8 +2,9 @@ import time
 from pathlib import Path
 
 from actors.solve.checker import check_roster
-from actors.solve.colgen import CgState, ColumnPool, Pricer, bound_and_guide, generate
+from actors.solve.colgen import CgState, ColumnPool, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.dive import colgen_phase, dive
 from actors.solve.lns import Incumbent, LnsWorker
 from actors.solve.model import add_hints
 from actors.solve.reader import parse_problem_text
@@ -20,7 +21,8 @@ def instance(number: int) -> RosterProblem:
 def first_roster(problem: RosterProblem) -> Incumbent:
     rm = build_model(problem, ModelFlags(flow=False, windows=False))
     inc = Incumbent()
-    LnsWorker(rm, inc, 0, time.monotonic(), lambda m, r: add_hints(rm, r, m))._first(3.0)
+    worker = LnsWorker(rm, inc, 0, time.monotonic(), lambda m, r: add_hints(rm, r, m))
+    worker.first(time.monotonic() + 60, 3.0)
     assert inc.roster is not None
     return inc
 
@@ -29,7 +31,7 @@ def converged_pool(problem: RosterProblem) -> tuple[ColumnPool, CgState, Incumbe
     inc = first_roster(problem)
     pool = ColumnPool(problem)
     pool.add_roster(inc.roster)
-    pricers = [Pricer(problem, e) for e in range(len(problem.staff))]
+    pricers = make_pricers(problem)
     state = generate(pool, pricers, time.monotonic() + 60, CgState())
     assert state.converged
     return pool, state, inc
@@ -64,14 +66,39 @@ def test_a_rosters_reduced_costs_are_never_negative_and_add_up_to_at_most_its_ga
     assert sum(costs) <= inc.objective - state.lp + 1e-6  # the cover slacks take the rest
 
 
-def test_column_generation_lifts_instance_7s_bound_above_the_exact_searchs_951() -> None:
+def test_the_column_generation_phase_lifts_instance_7s_bound_above_the_exact_searchs_951(
+) -> None:
     problem = instance(7)
     inc = first_roster(problem)
+    rm = build_model(problem, ModelFlags(flow=False, windows=False))
     bounds: list[float] = []
-    guide = bound_and_guide(problem, inc, time.monotonic() + 40,
-                            halt=lambda: bool(bounds) and bounds[-1] > 1000,
-                            on_bound=bounds.append)
-    assert guide is not None and bounds == sorted(bounds)
+    now = time.monotonic()
+    phase = colgen_phase(rm, inc, now, now, now + 40, halt=lambda: False,
+                         on_bound=bounds.append)
+    assert phase.guide is not None and bounds == sorted(bounds) and phase.dives == []
     assert all(b == int(b) for b in bounds)  # rounded up: objectives are whole numbers
     assert 951 < bounds[-1] <= 1056  # CP-SAT's max_lp bound stalls at 951; 1056 is optimal
-    assert len(guide(inc.roster)) == len(problem.staff)
+    assert len(phase.guide(inc.roster)) == len(problem.staff)
+
+
+def test_a_dive_from_the_root_lp_reaches_instance_3s_optimum_and_the_incumbent_takes_it(
+) -> None:
+    problem = instance(3)
+    inc = first_roster(problem)
+    assert inc.objective > OPTIMUM[3]
+    rm = build_model(problem, ModelFlags(flow=False, windows=False))
+    now = time.monotonic()
+    phase = colgen_phase(rm, inc, now, now + 5, now + 30, halt=lambda: False,
+                         on_bound=lambda b: None)
+    assert phase.dives and min(phase.dives) == OPTIMUM[3]
+    assert inc.objective == OPTIMUM[3] and inc.source == "dive"
+    assert check_roster(problem, inc.roster).objective == OPTIMUM[3]
+
+
+def test_a_dive_leaves_every_column_it_generated_in_the_pool_unfixed() -> None:
+    problem = instance(2)
+    pool, _, _ = converged_pool(problem)
+    pricers = make_pricers(problem)
+    roster = dive(pool, pricers, time.monotonic() + 30)
+    assert roster is not None and check_roster(problem, roster).feasible
+    assert pool.solve_lp().value <= OPTIMUM[2] + 1e-6  # nothing left fixed: the LP is back

@@ -68,7 +68,7 @@ def test_a_neighbourhood_kind_grows_after_closed_sub_solves_and_shrinks_after_ti
 
 def test_a_types_neighbourhood_keeps_every_other_members_work_pattern() -> None:
     worker, inc = worker_for(5, [])
-    worker._first(2.0)
+    worker.first(time.monotonic() + 60, 2.0)
     rm, roster = worker.rm, inc.roster
     free, typed = _neighbourhood(rm, random.Random(3), 0.2, roster, "types")
     freed_staff = {e for e, _ in free}
@@ -110,7 +110,7 @@ def test_staff_neighbourhoods_favour_members_allowed_the_short_shift_type() -> N
 
 def test_a_guide_adds_a_kind_that_frees_the_members_with_the_highest_reduced_costs() -> None:
     worker, inc = worker_for(5, [])
-    worker._first(3.0)
+    worker.first(time.monotonic() + 60, 3.0)
     costly = 3
     worker.set_guide(lambda roster: [5.0 if e == costly else 0.0 for e in range(len(roster))])
     worker.set_guide(worker.guide)  # a second guide replaces the first, no second arm

@@ -90,7 +90,8 @@ def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second
     problem = instance(5)
     search = _Search(build_model(problem), None, time.monotonic())
     assert not _stalled(search, stall_s=0.0)  # no incumbent yet
-    _lns_worker(problem, ModelFlags(), search, 0, time.monotonic())._first(3.0)
+    worker = _lns_worker(problem, ModelFlags(), search, 0, time.monotonic())
+    worker.first(time.monotonic() + 60, 3.0)
     first = search.inc.objective
     search.on_bound(first * 0.5)
     assert _stalled(search, stall_s=0.0) and not _stalled(search, stall_s=60.0)
@@ -100,7 +101,7 @@ def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second
     assert search.bound == first - 1
     search.bound = first * 0.5
     flags = ModelFlags(colgen=False)
-    _after_handover(problem, flags, search, 1, time.monotonic(), time.monotonic() + 4, None)
+    _after_handover(problem, flags, search, 1, time.monotonic(), time.monotonic() + 4)
     assert search.inc.objective < first
     assert check_roster(problem, search.inc.roster).objective == search.inc.objective
 
@@ -110,5 +111,5 @@ def test_a_cancelled_search_starts_no_second_lns() -> None:
     search = _Search(build_model(problem), None, time.monotonic())
     search.stopped = True
     started = time.monotonic()
-    _after_handover(problem, ModelFlags(), search, 1, started, started + 30, None)
+    _after_handover(problem, ModelFlags(), search, 1, started, started + 30)
     assert time.monotonic() - started < 3 and search.inc.roster is None
