@@ -24,8 +24,12 @@ from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.schema import Assignments, RosterProblem
 
 SCALE = 1000  # pricing objective coefficients are duals × SCALE rounded down (a valid bound)
-Column = tuple[int, ...]
-BOUND_EPS = 1e-6  # per day: the shift index worked, or -1 for a day off
+Column = tuple[int, ...]  # per day: the shift index worked, or -1 for a day off
+BOUND_EPS = 1e-6  # taken off every Lagrangian bound: float sums may overshoot by an ulp
+
+
+class MasterLpFailed(RuntimeError):
+    """GLOP did not solve the master LP to optimality (numerical trouble)."""
 
 
 @dataclass
@@ -181,8 +185,12 @@ class ColumnPool:
 
     def solve_lp(self) -> LpSolution:
         """The master LP: its value, its duals and the columns it uses."""
-        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
-            raise RuntimeError("master LP not optimal")
+        code = self.lp.Solve()
+        if code != pywraplp.Solver.OPTIMAL:  # GLOP lost its warm-started basis: from scratch
+            self.lp.Reset()
+            code = self.lp.Solve()
+        if code != pywraplp.Solver.OPTIMAL:
+            raise MasterLpFailed(f"master LP status {code}")
         chosen = [{col: v for col, var in cols.items() if (v := var.solution_value()) > 1e-9}
                   for cols in self.columns]
         return LpSolution(self.obj.Value(), [c.dual_value() for c in self.conv],
@@ -224,7 +232,7 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
              halt: Callable[[], bool] = lambda: False,
              on_bound: Callable[[float], None] | None = None,
              price_limit_s: float = 0.5, seed: int = 0,
-             fixed: Collection[int] = ()) -> CgState:
+             fixed: Collection[int] = (), max_rounds: int = 10**9) -> CgState:
     """Column generation rounds until no column prices out, the deadline, or ``halt()``;
     members in ``fixed`` are not priced (a dive has fixed their schedule; no bound then).
 
@@ -233,7 +241,9 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
     where it is valid whatever the LP did): ``sum(dual * requirement) + sum over members of
     their cheapest column's cost minus its duals``.
     """
-    while not halt() and time.monotonic() < deadline:
+    for _ in range(max_rounds):
+        if halt() or time.monotonic() >= deadline:
+            break
         sol = pool.solve_lp()
         state.lp, state.rounds, state.solution = sol.value, state.rounds + 1, sol
         duals = [min(c.weight_under, max(-c.weight_over, y))
@@ -252,7 +262,7 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
             for col in cols:
                 if pool.reduced_cost(e, col, sol) < -1e-6 and pool.add(e, col):
                     added += 1
-        lagrange -= BOUND_EPS  # float sums of exact optima may overshoot by an ulp or two
+        lagrange -= BOUND_EPS
         if exact and lagrange > state.bound:
             state.bound = lagrange
             if on_bound is not None:

@@ -36,7 +36,9 @@ class ModelFlags:
     max_lp: bool = True  # solver side: with <= 2 workers, the full worker is CP-SAT's max_lp
     lns: bool = True  # solver side: with >= 2 workers, one runs the staff/day LNS
     lns_handover: bool = True  # solver side: a stalled exact search's core goes to a 2nd LNS
-    colgen: bool = True  # solver side: ... which first runs column generation for the bound
+    colgen: bool = True  # solver side: column generation (bound, dives, guide) after the
+    # first roster
+    lp_repair: bool = True  # solver side: ... and an LNS kind that re-plans members by it
     lns_flow: bool = False  # the LNS sub-solves use the flow and window cuts too
     flow: bool = True  # per-staff network-flow encoding of the run/weekend automaton
     flow_counts: bool = False  # ... with the days worked in the state (equal shift lengths)

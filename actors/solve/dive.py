@@ -10,61 +10,93 @@ fixed. With the dynamic-programming pricer a dive takes seconds.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from actors.solve.checker import check_roster
-from actors.solve.colgen import CgState, Column, ColumnPool, LpSolution, generate, make_pricers
+from actors.solve.colgen import (
+    CgState,
+    Column,
+    ColumnPool,
+    LpSolution,
+    _columns,
+    generate,
+    make_pricers,
+)
 from actors.solve.constraints import RosterModel
 from actors.solve.lns import Incumbent
 from actors.solve.schema import Assignments, RosterProblem
 
+log = logging.getLogger(__name__)
 WHOLE = 0.999  # an LP value at or above this is a whole schedule
-NOISE = 0.3  # dives after the first multiply each pick's weight by up to 1 + NOISE at random
+MAX_ROUNDS = 1000  # column generation rounds after each fix (with 3: worse dives in full runs,
+# Instance 8 1506-1510 and Instance 7 1165, though 1310 in 10 s alone)
 
 
-def _pick(sol: LpSolution, fixed: dict[int, Column], rng: random.Random,
-          noise: float) -> dict[int, Column]:
+def _pick(sol: LpSolution, fixed: dict[int, Column],
+          rng: random.Random | None = None) -> dict[int, Column]:
     """The members to fix now and their schedules: those the LP already gives one whole
-    schedule, or (none) the heaviest fractional pick, its weight jittered by ``noise``."""
+    schedule, or (none) the heaviest fractional pick — with ``rng``, a pick drawn with
+    probability in proportion to its weight (repair moves: the same LP rounds differently)."""
     whole = {e: col for e, cols in enumerate(sol.chosen) if e not in fixed
              for col, v in cols.items() if v >= WHOLE}
     if whole:
         return whole
-    best, choice = -1.0, None
-    for e, cols in enumerate(sol.chosen):
-        if e in fixed:
-            continue
-        for col, v in cols.items():
-            score = v * (1 + noise * rng.random())
-            if score > best:
-                best, choice = score, (e, col)
-    assert choice is not None
-    return {choice[0]: choice[1]}
+    picks = [((e, col), v) for e, cols in enumerate(sol.chosen) if e not in fixed
+             for col, v in cols.items()]
+    if rng is not None:
+        (e, col), _ = rng.choices(picks, weights=[v for _, v in picks])[0]
+    else:
+        (e, col), _ = max(picks, key=lambda pick: pick[1])
+    return {e: col}
 
 
 def dive(pool: ColumnPool, pricers: list, deadline: float,
-         halt: Callable[[], bool] = lambda: False, seed: int = 0,
-         noise: float = 0.0) -> Assignments | None:
+         halt: Callable[[], bool] = lambda: False, seed: int = 0, randomize: bool = False,
+         max_rounds: int = MAX_ROUNDS,
+         fixed: dict[int, Column] | None = None) -> Assignments | None:
     """One dive from the pool's current LP; the roster it ends at (None when it ran out of
-    time or was halted). The pool is left unfixed, with every column the dive generated."""
-    rng = random.Random(seed)
-    fixed: dict[int, Column] = {}
+    time or was halted). After each fix, at most ``max_rounds`` rounds of column generation.
+    The pool is left unfixed, with every column the dive generated."""
+    fixed = dict(fixed or {})
+    rng = random.Random(seed) if randomize else None
     try:
         while len(fixed) < len(pool.problem.staff):
-            state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
-                             fixed=fixed)
-            if not state.converged or state.solution is None:
+            state = _reconverge(pool, pricers, deadline, halt, seed, fixed, max_rounds)
+            if state is None or state.solution is None:
                 return None
-            for e, col in _pick(state.solution, fixed, rng, noise).items():
+            for e, col in _pick(state.solution, fixed, rng).items():
                 fixed[e] = col
                 pool.fix(e, col)
     finally:
         pool.unfix()
     return roster_of_columns(pool.problem, [fixed[e] for e in range(len(pool.problem.staff))])
+
+
+def repair(pool: ColumnPool, pricers: list, roster: Assignments, free: Collection[int],
+           deadline: float, halt: Callable[[], bool] = lambda: False,
+           seed: int = 0) -> Assignments | None:
+    """An LNS move on the LP: every member outside ``free`` keeps their schedule in
+    ``roster``; column generation and a dive re-plan the ``free`` ones (None when out of
+    time)."""
+    cols = _columns(pool.problem, roster)
+    fixed = {e: col for e, col in enumerate(cols) if e not in free}
+    for e, col in fixed.items():
+        pool.fix(e, col)
+    return dive(pool, pricers, deadline, halt=halt, seed=seed, fixed=fixed, randomize=True)
+
+
+def _reconverge(pool: ColumnPool, pricers: list, deadline: float, halt: Callable[[], bool],
+                seed: int, fixed: dict[int, Column], max_rounds: int) -> CgState | None:
+    state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed, fixed=fixed,
+                     max_rounds=max_rounds)
+    if state.solution is None or halt() or time.monotonic() >= deadline:
+        return None
+    return state
 
 
 def roster_of_columns(problem: RosterProblem, cols: list[Column]) -> Assignments:
@@ -78,16 +110,17 @@ class Phase:
     guide the LNS (None when the root LP did not finish a round)."""
 
     bound: float = 0.0
-    dives: list[int] = field(default_factory=list)  # each dive's objective (None: unfinished)
+    dive: int | None = None  # the dive's objective (None: no dive finished)
     guide: Callable[[Assignments], list[float]] | None = None
+    repair: Callable[[Assignments, list[int], float, int], Assignments | None] | None = None
 
 
 def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: float,
                  deadline: float, halt: Callable[[], bool],
                  on_bound: Callable[[float], None], seed: int = 0) -> Phase:
     """Column generation from the incumbent's schedules to the root LP (its bounds go to
-    ``on_bound``, rounded up), then dives, each roster offered to ``inc``, until
-    ``dive_until``: the first follows the LP, later ones jitter the pick (``NOISE``)."""
+    ``on_bound``, rounded up), then one dive (ending by ``dive_until``) whose roster is
+    offered to ``inc``. The phase hands on the guide and the repair move for the LNS."""
     phase, problem = Phase(), rm.problem
     with inc.lock:
         roster = inc.roster
@@ -102,15 +135,14 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
     if root is None:
         return phase
     phase.bound = state.bound
+    log.info("root LP %.2f after %d rounds at %.1f s", state.lp, state.rounds,
+             time.monotonic() - started)
     phase.guide = lambda r: pool.roster_reduced_costs(r, root)
-    k = 0
-    while state.converged and not halt() and time.monotonic() < dive_until:
-        found = dive(pool, pricers, dive_until, halt=halt, seed=seed + k,
-                     noise=NOISE if k else 0.0)
-        if found is None:
-            break
-        report = check_roster(problem, found)
-        phase.dives.append(report.objective)
-        inc.offer(rm, found, report.objective, "dive", time.monotonic() - started)
-        k += 1
+    phase.repair = lambda r, free, until, k: repair(pool, pricers, r, free, until, halt, k)
+    if state.converged and not halt():
+        found = dive(pool, pricers, dive_until, halt=halt, seed=seed)
+        if found is not None:
+            phase.dive = check_roster(problem, found).objective
+            log.info("dive: %d at %.1f s", phase.dive, time.monotonic() - started)
+            inc.offer(rm, found, phase.dive, "dive", time.monotonic() - started)
     return phase

@@ -31,6 +31,9 @@ KINDS = ("staff", "days")  # neighbourhood kinds, chosen in turn at random, each
 GROW, SHRINK = 1.1, 0.92  # size factors after a closed / a timed-out sub-solve
 MIN_SIZE, MAX_SIZE = 0.03, 2.0
 GUIDE_FLOOR = 0.1  # guided kind: every member keeps this weight beside their reduced cost
+LP_SHARE = (0.3, 0.7)  # lp kind: the share of the staff it re-plans, drawn uniformly
+LP_CHANCE = 0.5  # lp kind: the chance it is picked
+LP_LIMIT_S = 5.0  # lp kind: time limit of one move
 TARGETED = True  # staff neighbourhoods favour members who could fill a short row (else: idle)
 
 
@@ -109,6 +112,7 @@ class Arm:
 
 
 Cells = set[tuple[int, int]]
+Repair = Callable[[Assignments, list[int], float, int], "Assignments | None"]
 
 
 def _fillers(rm: RosterModel, roster: Assignments, day: int) -> list[int]:
@@ -193,6 +197,7 @@ class LnsWorker:
         self.arms = [Arm(kind) for kind in KINDS]
         self._solver: cp_model.CpSolver | None = None
         self.guide: Callable[[Assignments], list[float]] | None = None
+        self.repair: Repair | None = None
 
     def set_guide(self, guide: Callable[[Assignments], list[float]]) -> None:
         """From now on a third kind frees the members whose schedules cost most above the
@@ -201,17 +206,52 @@ class LnsWorker:
         if all(arm.kind != "guided" for arm in self.arms):
             self.arms.append(Arm("guided"))
 
-    def _guided(self, roster: Assignments, size: float) -> Cells:
+    def set_repair(self, repair: Repair) -> None:
+        """From now on a fourth kind, ``lp`` (picked half the time), re-plans a random 30–70 %
+        of the staff — drawn as the guided kind draws them, or uniformly, half and half —
+        with column generation and a randomised dive."""
+        self.repair = repair
+        if all(arm.kind != "lp" for arm in self.arms):
+            self.arms.append(Arm("lp"))
+
+    def _members(self, roster: Assignments, size: float) -> list[int]:
+        """``size`` × staff members drawn by the reduced cost of their schedule (+ a floor)."""
         assert self.guide is not None
         weights = [max(0.0, w) + GUIDE_FLOOR for w in self.guide(roster)]
-        n_staff, days = len(weights), self.rm.problem.horizon.days
+        n_staff = len(weights)
         k = min(n_staff, max(2, round(size * n_staff)))
         left, chosen = list(range(n_staff)), []
         while len(chosen) < k:  # weighted sampling without replacement
             e = self.rng.choices(left, weights=[weights[i] for i in left])[0]
             chosen.append(e)
             left.remove(e)
-        return {(e, d) for e in chosen for d in range(days)}
+        return chosen
+
+    def _guided(self, roster: Assignments, size: float) -> Cells:
+        days = self.rm.problem.horizon.days
+        return {(e, d) for e in self._members(roster, size) for d in range(days)}
+
+    def _arm(self) -> Arm:
+        """The lp kind (when there is one) half the time, else a kind at random."""
+        lp = [arm for arm in self.arms if arm.kind == "lp"]
+        if lp and self.rng.random() < LP_CHANCE:
+            return lp[0]
+        return self.rng.choice([arm for arm in self.arms if arm.kind != "lp"])
+
+    def _lp_step(self, roster: Assignments, best: int, deadline: float) -> None:
+        assert self.repair is not None
+        size = self.rng.uniform(*LP_SHARE)
+        n_staff = len(self.rm.problem.staff)
+        members = (self._members(roster, size) if self.rng.random() < 0.5 else
+                   self.rng.sample(range(n_staff), max(2, round(size * n_staff))))
+        found = self.repair(roster, members, min(deadline, time.monotonic() + LP_LIMIT_S),
+                            self.rng.randrange(1 << 30))
+        self.steps += 1
+        if found is not None:
+            report = check_roster(self.rm.problem, found)
+            if report.feasible and report.objective < best:
+                self.inc.offer(self.rm, found, report.objective, "lp",
+                               time.monotonic() - self.started)
 
     def stop(self) -> None:
         self.halt.set()
@@ -255,7 +295,10 @@ class LnsWorker:
                 continue
             with self.inc.lock:
                 roster, best = self.inc.roster, self.inc.objective
-            arm = self.rng.choice(self.arms)
+            arm = self._arm()
+            if arm.kind == "lp":
+                self._lp_step(roster, best, deadline)
+                continue
             if arm.kind == "guided":
                 free, typed = self._guided(roster, arm.size), set()
             else:

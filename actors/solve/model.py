@@ -6,6 +6,7 @@ checker (:mod:`actors.solve.checker`); the result carries its verdict in ``check
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -27,14 +28,14 @@ from actors.solve.schema import (
     SolveStatus,
 )
 
+log = logging.getLogger(__name__)
 ProgressFn = Callable[[SolveProgress], None]
 StopFn = Callable[[], bool]
 
 STOP_POLL_S = 0.05
 STALL_S = 15.0  # the exact search hands its core to a second LNS when its bound has not
 STALL_GAP = 0.02  # moved for this long and the gap to the incumbent is still this wide
-DIVE_START = 0.5  # dives start until this share of the time limit has passed ...
-DIVE_END = 0.85  # ... and must end by this share (the LNS polishes the rest of the time)
+DIVE_END = 0.85  # the dive must end by this share of the time limit (else it is dropped)
 
 
 def default_workers() -> int:
@@ -71,6 +72,7 @@ class _Search:
         return time.monotonic() - self.started
 
     def _improved(self, objective: int, source: str) -> None:
+        log.debug("%s: %d at %.1f s", source, objective, self.elapsed())
         self.solutions += 1
         if self.on_progress is not None:
             self.on_progress(SolveProgress(
@@ -280,16 +282,24 @@ def _primal(search: _Search, lns: LnsWorker, flags: ModelFlags, options: SolveOp
     if search.inc.roster is None:
         lns.first(deadline)
     if flags.colgen and not search.finished():
+        from actors.solve.colgen import MasterLpFailed
         from actors.solve.dive import colgen_phase
 
         limit = options.time_limit_s
-        phase = colgen_phase(lns.rm, search.inc, search.started,
-                             search.started + DIVE_START * limit,
-                             min(deadline, search.started + DIVE_END * limit),
-                             halt=search.finished, on_bound=search.on_bound, seed=options.seed)
-        if phase.guide is not None:
-            search.guide = phase.guide
-            lns.set_guide(phase.guide)
+        try:
+            phase = colgen_phase(
+                lns.rm, search.inc, search.started,
+                min(deadline, search.started + DIVE_END * limit), deadline,
+                halt=lambda: search.finished() or lns.halt.is_set(),
+                on_bound=search.on_bound, seed=options.seed)
+        except MasterLpFailed as exc:  # the bound and rosters found so far stay
+            log.warning("column generation stopped: %s", exc)
+        else:
+            if phase.guide is not None:
+                search.guide = phase.guide
+                lns.set_guide(phase.guide)
+            if phase.repair is not None and flags.lp_repair:
+                lns.set_repair(phase.repair)  # this thread's own pool: not for the second LNS
     lns.run(deadline)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from actors.solve.checker import check_roster
 from actors.solve.colgen import CgState, ColumnPool, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.dive import colgen_phase, dive
+from actors.solve.dive import colgen_phase, dive, repair
 from actors.solve.lns import Incumbent, LnsWorker
 from actors.solve.model import add_hints
 from actors.solve.reader import parse_problem_text
@@ -75,7 +75,7 @@ def test_the_column_generation_phase_lifts_instance_7s_bound_above_the_exact_sea
     now = time.monotonic()
     phase = colgen_phase(rm, inc, now, now, now + 40, halt=lambda: False,
                          on_bound=bounds.append)
-    assert phase.guide is not None and bounds == sorted(bounds) and phase.dives == []
+    assert phase.guide is not None and bounds == sorted(bounds) and phase.dive is None
     assert all(b == int(b) for b in bounds)  # rounded up: objectives are whole numbers
     assert 951 < bounds[-1] <= 1056  # CP-SAT's max_lp bound stalls at 951; 1056 is optimal
     assert len(phase.guide(inc.roster)) == len(problem.staff)
@@ -90,7 +90,7 @@ def test_a_dive_from_the_root_lp_reaches_instance_3s_optimum_and_the_incumbent_t
     now = time.monotonic()
     phase = colgen_phase(rm, inc, now, now + 5, now + 30, halt=lambda: False,
                          on_bound=lambda b: None)
-    assert phase.dives and min(phase.dives) == OPTIMUM[3]
+    assert phase.dive == OPTIMUM[3]
     assert inc.objective == OPTIMUM[3] and inc.source == "dive"
     assert check_roster(problem, inc.roster).objective == OPTIMUM[3]
 
@@ -102,3 +102,18 @@ def test_a_dive_leaves_every_column_it_generated_in_the_pool_unfixed() -> None:
     roster = dive(pool, pricers, time.monotonic() + 30)
     assert roster is not None and check_roster(problem, roster).feasible
     assert pool.solve_lp().value <= OPTIMUM[2] + 1e-6  # nothing left fixed: the LP is back
+
+
+def test_a_repair_move_keeps_everyone_outside_it_and_returns_a_valid_roster() -> None:
+    problem = instance(5)
+    inc = first_roster(problem)
+    pool = ColumnPool(problem)
+    pool.add_roster(inc.roster)
+    pricers = make_pricers(problem)
+    generate(pool, pricers, time.monotonic() + 30, CgState())
+    free = list(range(0, len(problem.staff), 2))
+    roster = repair(pool, pricers, inc.roster, free, time.monotonic() + 30, seed=1)
+    assert roster is not None and check_roster(problem, roster).feasible
+    kept = [st.id for e, st in enumerate(problem.staff) if e not in free]
+    assert all(roster[sid] == inc.roster[sid] for sid in kept)
+    assert check_roster(problem, roster).objective < inc.objective  # the LP re-plans well
