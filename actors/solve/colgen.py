@@ -128,10 +128,16 @@ class LpSolution:
     chosen: list[dict[Column, float]] = field(default_factory=list)  # per member: x > 0
 
 
-def _columns(problem: RosterProblem, roster: Assignments) -> list[Column]:
+def columns_of(problem: RosterProblem, roster: Assignments) -> list[Column]:
     """Each member's schedule in ``roster`` as a column."""
     hid = {s.id: i for i, s in enumerate(problem.shifts)}
     return [tuple(-1 if v is None else hid[v] for v in roster[st.id]) for st in problem.staff]
+
+
+def roster_of_columns(problem: RosterProblem, cols: list[Column]) -> Assignments:
+    """The roster in which each member works their column (the inverse of columns_of)."""
+    return {st.id: [None if s < 0 else problem.shifts[s].id for s in col]
+            for st, col in zip(problem.staff, cols, strict=True)}
 
 
 class ColumnPool:
@@ -169,7 +175,7 @@ class ColumnPool:
         return True
 
     def add_roster(self, roster: Assignments) -> None:
-        for e, col in enumerate(_columns(self.problem, roster)):
+        for e, col in enumerate(columns_of(self.problem, roster)):
             self.add(e, col)
 
     def fix(self, e: int, col: Column) -> None:
@@ -204,7 +210,7 @@ class ColumnPool:
         """Per member, the reduced cost of their schedule in ``roster``: how far it is from
         what the LP would pick (they sum, with the cover slacks', to objective minus LP)."""
         return [self.reduced_cost(e, col, sol)
-                for e, col in enumerate(_columns(self.problem, roster))]
+                for e, col in enumerate(columns_of(self.problem, roster))]
 
     def weights(self, e: int, cover_duals: list[float]) -> dict[tuple[int, int], float]:
         """Per cell, the pricing objective coefficient: request cost change minus cover dual."""
@@ -232,7 +238,7 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
              halt: Callable[[], bool] = lambda: False,
              on_bound: Callable[[float], None] | None = None,
              price_limit_s: float = 0.5, seed: int = 0,
-             fixed: Collection[int] = (), max_rounds: int = 10**9) -> CgState:
+             fixed: Collection[int] = ()) -> CgState:
     """Column generation rounds until no column prices out, the deadline, or ``halt()``;
     members in ``fixed`` are not priced (a dive has fixed their schedule; no bound then).
 
@@ -241,9 +247,7 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
     where it is valid whatever the LP did): ``sum(dual * requirement) + sum over members of
     their cheapest column's cost minus its duals``.
     """
-    for _ in range(max_rounds):
-        if halt() or time.monotonic() >= deadline:
-            break
+    while not halt() and time.monotonic() < deadline:
         sol = pool.solve_lp()
         state.lp, state.rounds, state.solution = sol.value, state.rounds + 1, sol
         duals = [min(c.weight_under, max(-c.weight_over, y))

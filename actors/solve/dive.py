@@ -23,18 +23,17 @@ from actors.solve.colgen import (
     Column,
     ColumnPool,
     LpSolution,
-    _columns,
+    columns_of,
     generate,
     make_pricers,
+    roster_of_columns,
 )
 from actors.solve.constraints import RosterModel
 from actors.solve.lns import Incumbent
-from actors.solve.schema import Assignments, RosterProblem
+from actors.solve.schema import Assignments
 
 log = logging.getLogger(__name__)
 WHOLE = 0.999  # an LP value at or above this is a whole schedule
-MAX_ROUNDS = 1000  # column generation rounds after each fix (with 3: worse dives in full runs,
-# Instance 8 1506-1510 and Instance 7 1165, though 1310 in 10 s alone)
 
 
 def _pick(sol: LpSolution, fixed: dict[int, Column],
@@ -57,17 +56,17 @@ def _pick(sol: LpSolution, fixed: dict[int, Column],
 
 def dive(pool: ColumnPool, pricers: list, deadline: float,
          halt: Callable[[], bool] = lambda: False, seed: int = 0, randomize: bool = False,
-         max_rounds: int = MAX_ROUNDS,
          fixed: dict[int, Column] | None = None) -> Assignments | None:
-    """One dive from the pool's current LP; the roster it ends at (None when it ran out of
-    time or was halted). After each fix, at most ``max_rounds`` rounds of column generation.
-    The pool is left unfixed, with every column the dive generated."""
+    """One dive from the pool's current LP (members in ``fixed`` already fixed in the pool);
+    the roster it ends at (None when it ran out of time or was halted). Column generation
+    re-converges after each fix. The pool is left unfixed, with every column generated."""
     fixed = dict(fixed or {})
     rng = random.Random(seed) if randomize else None
     try:
         while len(fixed) < len(pool.problem.staff):
-            state = _reconverge(pool, pricers, deadline, halt, seed, fixed, max_rounds)
-            if state is None or state.solution is None:
+            state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
+                             fixed=fixed)
+            if state.solution is None or halt() or time.monotonic() >= deadline:
                 return None
             for e, col in _pick(state.solution, fixed, rng).items():
                 fixed[e] = col
@@ -83,25 +82,11 @@ def repair(pool: ColumnPool, pricers: list, roster: Assignments, free: Collectio
     """An LNS move on the LP: every member outside ``free`` keeps their schedule in
     ``roster``; column generation and a dive re-plan the ``free`` ones (None when out of
     time)."""
-    cols = _columns(pool.problem, roster)
+    cols = columns_of(pool.problem, roster)
     fixed = {e: col for e, col in enumerate(cols) if e not in free}
     for e, col in fixed.items():
         pool.fix(e, col)
     return dive(pool, pricers, deadline, halt=halt, seed=seed, fixed=fixed, randomize=True)
-
-
-def _reconverge(pool: ColumnPool, pricers: list, deadline: float, halt: Callable[[], bool],
-                seed: int, fixed: dict[int, Column], max_rounds: int) -> CgState | None:
-    state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed, fixed=fixed,
-                     max_rounds=max_rounds)
-    if state.solution is None or halt() or time.monotonic() >= deadline:
-        return None
-    return state
-
-
-def roster_of_columns(problem: RosterProblem, cols: list[Column]) -> Assignments:
-    return {st.id: [None if s < 0 else problem.shifts[s].id for s in col]
-            for st, col in zip(problem.staff, cols, strict=True)}
 
 
 @dataclass

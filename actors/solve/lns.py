@@ -50,16 +50,17 @@ class Incumbent:
     rejected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def offer(self, rm: RosterModel, roster: Assignments, bound: int, source: str,
+    def offer(self, rm: RosterModel, roster: Assignments, bound: int | None, source: str,
               elapsed: float) -> bool:
         """Keep ``roster`` if the checker accepts it and it is strictly better.
 
         ``bound`` is the model's objective for it: the model may count under- and over-cover
         of one row together away from the optimum, so the true (checker's) objective may be
-        lower, never higher; a higher one is recorded in ``rejected`` (a model bug).
+        lower, never higher; a higher one is recorded in ``rejected`` (a model bug). ``None``:
+        the roster does not come from the model (column generation); the checker alone judges.
         """
         report = check_roster(rm.problem, roster)
-        if not report.feasible or report.objective > bound:
+        if not report.feasible or (bound is not None and report.objective > bound):
             self.rejected.append(f"{source}: objective {report.objective} vs model {bound}, "
                                  f"violations {[v.message for v in report.violations[:5]]}")
             return False
@@ -240,7 +241,7 @@ class LnsWorker:
             return lp[0]
         return self.rng.choice([arm for arm in self.arms if arm.kind != "lp"])
 
-    def _lp_step(self, roster: Assignments, best: int, deadline: float) -> None:
+    def _lp_step(self, roster: Assignments, deadline: float) -> None:
         assert self.repair is not None
         size = self.rng.uniform(*LP_SHARE)
         n_staff = len(self.rm.problem.staff)
@@ -249,12 +250,10 @@ class LnsWorker:
         found = self.repair(roster, members, min(deadline, time.monotonic() + LP_LIMIT_S),
                             self.rng.randrange(1 << 30))
         self.steps += 1
-        if found is not None:
-            report = check_roster(self.rm.problem, found)
-            if report.feasible and report.objective < best and self.inc.offer(
-                    self.rm, found, report.objective, "lp", time.monotonic() - self.started):
-                self.lp_chance = LP_CHANCE
-                return
+        if found is not None and self.inc.offer(self.rm, found, None, "lp",
+                                                time.monotonic() - self.started):
+            self.lp_chance = LP_CHANCE
+            return
         self.lp_chance = max(LP_FLOOR, self.lp_chance * LP_DECAY)  # its moves are costly
 
     def stop(self) -> None:
@@ -301,7 +300,7 @@ class LnsWorker:
                 roster, best = self.inc.roster, self.inc.objective
             arm = self._arm()
             if arm.kind == "lp":
-                self._lp_step(roster, best, deadline)
+                self._lp_step(roster, deadline)
                 continue
             if arm.kind == "guided":
                 free, typed = self._guided(roster, arm.size), set()

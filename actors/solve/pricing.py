@@ -103,7 +103,7 @@ def rules_of(problem: RosterProblem, e: int) -> Rules:
 
 
 def _kernels():  # noqa: ANN202 - numba dispatchers
-    """Compile (or load from numba's cache) the two kernels; import numba only here."""
+    """Compile (or load from numba's cache) the DP kernel; import numba only here."""
     from actors.solve import _pricing_kernels
 
     return _pricing_kernels.run_dp
@@ -116,7 +116,7 @@ class DpPricer:
         self.rules = rules_of(problem, e)
         self.days, self.shifts = self.rules.allowed.shape
         self.run_dp = _kernels()
-        self.allow_off = np.ones(self.days, dtype=np.bool_)
+        self.allow_off = np.ones(self.days, dtype=np.bool_)  # the kernel can forbid days off
         self.tracked = np.zeros(len(self.rules.caps), dtype=np.bool_)
 
     def price(self, weights: dict[tuple[int, int], float], limit_s: float = 0.0,
