@@ -12,6 +12,7 @@ schedule is from anything the LP would pick: the LNS frees the costliest ones fi
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Collection
@@ -23,6 +24,7 @@ from ortools.sat.python import cp_model
 from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.schema import Assignments, RosterProblem
 
+log = logging.getLogger(__name__)
 SCALE = 1000  # pricing objective coefficients are duals × SCALE rounded down (a valid bound)
 Column = tuple[int, ...]  # per day: the shift index worked, or -1 for a day off
 BOUND_EPS = 1e-6  # taken off every Lagrangian bound: float sums may overshoot by an ulp
@@ -149,8 +151,13 @@ class ColumnPool:
         self.problem = problem
         self.staff = _staff_data(problem)
         self.columns: list[dict[Column, pywraplp.Variable]] = [{} for _ in problem.staff]
-        self.lp = pywraplp.Solver.CreateSolver("GLOP")
-        lp = self.lp
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """A fresh GLOP master holding every known column (with its current upper bound)."""
+        problem = self.problem
+        old = [{col: var.ub() for col, var in cols.items()} for cols in self.columns]
+        self.lp = lp = pywraplp.Solver.CreateSolver("GLOP")
         self.conv = [lp.Constraint(1, 1) for _ in problem.staff]
         self.cover = [lp.Constraint(c.requirement, c.requirement) for c in problem.cover]
         self.obj = lp.Objective()
@@ -161,6 +168,11 @@ class ColumnPool:
             self.obj.SetCoefficient(under, c.weight_under)
             self.obj.SetCoefficient(over, c.weight_over)
         self.obj.SetMinimization()
+        self.columns = [{} for _ in problem.staff]
+        for e, cols in enumerate(old):
+            for col, ub in cols.items():
+                self.add(e, col)
+                self.columns[e][col].SetUb(ub)
 
     def add(self, e: int, col: Column) -> bool:
         """Add member ``e``'s schedule ``col`` to the LP; False when it is already there."""
@@ -193,7 +205,8 @@ class ColumnPool:
         """The master LP: its value, its duals and the columns it uses."""
         code = self.lp.Solve()
         if code != pywraplp.Solver.OPTIMAL:  # GLOP lost its warm-started basis: from scratch
-            self.lp.Reset()
+            log.info("master LP status %d: rebuilt", code)
+            self.rebuild()
             code = self.lp.Solve()
         if code != pywraplp.Solver.OPTIMAL:
             raise MasterLpFailed(f"master LP status {code}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from actors.solve.checker import check_roster
+from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
 from actors.solve.schema import Assignments
 
@@ -246,8 +247,12 @@ class LnsWorker:
         n_staff = len(self.rm.problem.staff)
         members = (self._members(roster, size) if self.rng.random() < 0.5 else
                    self.rng.sample(range(n_staff), max(2, round(size * n_staff))))
-        found = self.repair(roster, members, min(deadline, time.monotonic() + LP_LIMIT_S),
-                            self.rng.randrange(1 << 30))
+        try:
+            found = self.repair(roster, members, min(deadline, time.monotonic() + LP_LIMIT_S),
+                                self.rng.randrange(1 << 30))
+        except MasterLpFailed:  # GLOP failed twice on this pool: the other kinds go on
+            self.repair, self.arms = None, [arm for arm in self.arms if arm.kind != "lp"]
+            return
         self.steps += 1
         if found is not None:
             self.inc.offer(self.rm, found, None, "lp", time.monotonic() - self.started)

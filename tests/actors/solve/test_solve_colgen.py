@@ -2,7 +2,7 @@ import time
 from pathlib import Path
 
 from actors.solve.checker import check_roster
-from actors.solve.colgen import CgState, ColumnPool, generate, make_pricers
+from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.dive import colgen_phase, dive, repair
 from actors.solve.lns import Incumbent, LnsWorker
@@ -117,3 +117,18 @@ def test_a_repair_move_keeps_everyone_outside_it_and_returns_a_valid_roster() ->
     kept = [st.id for e, st in enumerate(problem.staff) if e not in free]
     assert all(roster[sid] == inc.roster[sid] for sid in kept)
     assert check_roster(problem, roster).objective < inc.objective  # the LP re-plans well
+
+
+def test_a_rebuilt_master_lp_keeps_every_column_and_every_fixed_member() -> None:
+    problem = instance(2)
+    pool, state, inc = converged_pool(problem)
+    counts = [len(cols) for cols in pool.columns]
+    cols = columns_of(problem, inc.roster)
+    pool.fix(0, cols[0])
+    fixed_value = pool.solve_lp().value
+    pool.rebuild()
+    assert [len(c) for c in pool.columns] == counts
+    rebuilt = pool.solve_lp()
+    assert abs(rebuilt.value - fixed_value) < 1e-6 and rebuilt.chosen[0] == {cols[0]: 1.0}
+    pool.unfix()
+    assert abs(pool.solve_lp().value - state.lp) < 1e-6
