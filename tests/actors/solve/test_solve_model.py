@@ -1,9 +1,11 @@
+import logging
+import threading
 import time
 from pathlib import Path
 
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.model import _after_handover, _lns_worker, _Search, _stalled, solve
+from actors.solve.model import _after_handover, _exact, _lns_worker, _Search, _stalled, solve
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem, SolveOptions, SolveProgress, SolveStatus
 
@@ -113,3 +115,28 @@ def test_a_cancelled_search_starts_no_second_lns() -> None:
     started = time.monotonic()
     _after_handover(problem, ModelFlags(), search, 1, started, started + 30)
     assert time.monotonic() - started < 3 and search.inc.roster is None
+
+
+def test_the_exact_search_restarts_once_from_a_better_roster_and_takes_it_as_its_hint(
+        caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="actors.solve.model")
+    problem = instance(3)
+    best = solve(problem, SolveOptions(time_limit_s=60, workers=2)).assignments
+    weak = ModelFlags(flow=False, windows=False, redundant=False)  # its bound cannot prove 1001
+    first_found = threading.Event()
+    search = _Search(build_model(problem, weak), lambda _: first_found.set(), time.monotonic())
+
+    def offer_the_optimum() -> None:  # what a dive does: a better roster from elsewhere
+        first_found.wait(30)
+        search.inc.offer(search.rm, best, None, "dive", search.elapsed())
+        search.restart_exact()
+        search.restart_exact()  # once only
+
+    helper = threading.Thread(target=offer_the_optimum)
+    helper.start()
+    _exact(search, SolveOptions(time_limit_s=6, workers=1), weak, 1, None,
+           time.monotonic() + 6, threading.Event())
+    helper.join()
+    assert caplog.text.count("exact search restarts from 1001") == 1
+    assert search.exact_best == 1001  # its first solution after the restart is the hint
+    assert search.inc.objective == 1001 and search.inc.source == "dive"
