@@ -41,6 +41,7 @@ class ModelFlags:
     lp_repair: bool = True  # solver side: ... and an LNS kind that re-plans members by it
     restart: bool = True  # solver side: ... then the exact search restarts from the best
     # roster as its hint when that beats its own
+    fixing: bool = True  # ... restricted by reduced-cost fixing and Lagrangian cuts instead
     lns_flow: bool = False  # the LNS sub-solves use the flow and window cuts too
     flow: bool = True  # per-staff network-flow encoding of the run/weekend automaton
     flow_counts: bool = False  # ... with the days worked in the state (equal shift lengths)

@@ -29,6 +29,7 @@ from actors.solve.colgen import (
     roster_of_columns,
 )
 from actors.solve.constraints import RosterModel
+from actors.solve.fixing import Fixing, reduced_cost_fixing
 from actors.solve.lns import Incumbent
 from actors.solve.schema import Assignments
 
@@ -98,6 +99,7 @@ class Phase:
     dive: int | None = None  # the dive's objective (None: no dive finished)
     guide: Callable[[Assignments], list[float]] | None = None
     repair: Callable[[Assignments, list[int], float, int], Assignments | None] | None = None
+    fixing: Callable[[int], Fixing | None] | None = None  # reduced-cost fixing for an ub
 
 
 def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: float,
@@ -124,6 +126,8 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
              time.monotonic() - started)
     phase.guide = lambda r: pool.roster_reduced_costs(r, root)
     phase.repair = lambda r, free, until, k: repair(pool, pricers, r, free, until, halt, k)
+    if state.converged:  # the root duals: the Lagrangian bound is the LP's
+        phase.fixing = lambda ub: reduced_cost_fixing(pool, pricers, root, ub)
     if state.converged and not halt():
         found = dive(pool, pricers, dive_until, halt=halt, seed=seed)
         if found is not None:

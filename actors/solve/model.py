@@ -7,6 +7,7 @@ checker (:mod:`actors.solve.checker`); the result carries its verdict in ``check
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from ortools.sat.python import cp_model
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, RosterModel, build_model, count_bounds
 from actors.solve.errors import RosterCheckFailed
+from actors.solve.fixing import Fixing, apply_fixing
 from actors.solve.lns import Incumbent, LnsWorker, roster_of
 from actors.solve.schema import (
     Assignments,
@@ -70,20 +72,24 @@ class _Search:
         self.exact_best: int | None = None  # the exact search's own best objective
         self.exact: cp_model.CpSolver | None = None  # the exact search's current solver
         self.restart = threading.Event()  # set once: restart it from the incumbent
+        self.fixing: Fixing | None = None  # ... restricted to rosters better than that
+        self.cap = math.inf  # the restricted search's bounds hold below this
 
     def stop_exact(self) -> None:
         solver = self.exact
         if solver is not None:
             solver.stop_search()
 
-    def restart_exact(self) -> None:
-        """Restart the exact search with the incumbent as its hint, when the incumbent is
-        better than anything it found itself (its own hint-free start can take twice as long
-        to reach the optimum on Instance 5)."""
+    def restart_exact(self, fixing: Callable[[int], Fixing | None] | None = None) -> None:
+        """Restart the exact search when the incumbent is better than anything it found
+        itself: restricted by reduced-cost fixing to rosters better than the incumbent (with
+        ``fixing``; it proves Instances 5 and 6 optimal in 10-20 s where the plain search
+        needs 50 s or more), else with the incumbent as its hint."""
         obj = self.inc.objective
         if self.restart.is_set() or obj is None or (
                 self.exact_best is not None and self.exact_best <= obj):
             return
+        self.fixing = fixing(obj - 1) if fixing is not None else None
         self.restart.set()
         self.stop_exact()
 
@@ -106,6 +112,7 @@ class _Search:
         return obj is not None and self.bound > obj - 1 + 1e-6
 
     def on_bound(self, bound: float) -> None:
+        bound = min(bound, self.cap)  # a restricted search's bound: no roster below ub + 1
         if bound > self.bound:
             self.bound, self.bound_moved_at = bound, self.elapsed()
         if self.proved():
@@ -300,17 +307,32 @@ def _exact(search: _Search, options: SolveOptions, flags: ModelFlags, workers: i
             return prev or (solver, cp_model.UNKNOWN)
         code = solver.solve(rm.model, _Callback(search, should_stop))
         prev = solver, code
+        if restarted and code == cp_model.INFEASIBLE:  # nothing better than the incumbent
+            search.on_bound(search.cap)
         if (restarted or not search.restart.is_set() or handed.is_set() or search.finished()
                 or code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
                 or deadline - time.monotonic() < 1.0):
             return solver, code
         restarted = True
-        rm.model.clear_hints()
-        with search.inc.lock:
-            roster = search.inc.roster
-        add_hints(rm, roster)
-        log.debug("exact search restarts from %s at %.1f s", search.inc.objective,
-                  search.elapsed())
+        _restrict(search)
+
+
+def _restrict(search: _Search) -> None:
+    """Ready the exact search's model for its restart: reduced-cost fixed below the
+    incumbent at the time of the request, or (no fixing) hinted by the incumbent."""
+    rm, fixing = search.rm, search.fixing
+    rm.model.clear_hints()
+    if fixing is not None:
+        apply_fixing(rm, fixing)
+        search.cap = fixing.ub + 1
+        log.debug("exact search restarts below %d at %.1f s, %d cells fixed", fixing.ub + 1,
+                  search.elapsed(), len(fixing.banned))
+        return
+    with search.inc.lock:
+        roster = search.inc.roster
+    add_hints(rm, roster)
+    log.debug("exact search restarts from %s at %.1f s", search.inc.objective,
+              search.elapsed())
 
 
 def _lns_worker(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
@@ -329,9 +351,10 @@ def _primal(search: _Search, lns: LnsWorker, flags: ModelFlags, options: SolveOp
         lns.first(deadline)
     if flags.colgen and not search.finished():
         from actors.solve.colgen import MasterLpFailed
-        from actors.solve.dive import colgen_phase
+        from actors.solve.dive import Phase, colgen_phase
 
         limit = options.time_limit_s
+        phase = Phase()
         try:
             phase = colgen_phase(
                 lns.rm, search.inc, search.started,
@@ -347,7 +370,7 @@ def _primal(search: _Search, lns: LnsWorker, flags: ModelFlags, options: SolveOp
             if phase.repair is not None and flags.lp_repair:
                 lns.set_repair(phase.repair)  # this thread's own pool: not for the second LNS
         if flags.restart:
-            search.restart_exact()
+            search.restart_exact(phase.fixing if flags.fixing else None)
     lns.run(deadline)
 
 

@@ -128,14 +128,18 @@ class DpPricer:
             w[d, s] = v
         return self.price_matrix(w, k)
 
-    def price_matrix(self, w: np.ndarray, k: int = 5) -> tuple[list[Column], float, bool]:
+    def price_matrix(self, w: np.ndarray, k: int = 5,
+                     allowed: np.ndarray | None = None,
+                     allow_off: np.ndarray | None = None) -> tuple[list[Column], float, bool]:
         """Lazy counters: a per-type maximum is left out of the DP until a best schedule breaks
         it, then that type gets its counter (for this member's later calls too) and the DP runs
         again: the relaxation's optimum is a bound, so a best schedule within every maximum is
-        optimal."""
+        optimal. ``allowed`` / ``allow_off`` narrow the member's own cells (forced cells)."""
         tracked = self.tracked
+        allowed = self.rules.allowed if allowed is None else allowed
+        allow_off = self.allow_off if allow_off is None else allow_off
         while True:
-            cols, low = self._dp(w, k, tracked)
+            cols, low = self._dp(w, k, tracked, allowed, allow_off)
             if not cols:
                 return [], math.inf, True
             over = self._over_caps(cols[0]) & ~tracked
@@ -143,6 +147,27 @@ class DpPricer:
                 fine = [c for c in cols if not self._over_caps(c).any()]
                 return fine, low, True
             tracked |= over
+
+    def forced_costs(self, w: np.ndarray) -> np.ndarray:
+        """``(days, shifts + 1)``: the cheapest schedule's cost with that day forced to that
+        shift (the last column: off); inf where no valid schedule does that."""
+        out = np.full((self.days, self.shifts + 1), math.inf)
+        best, low, _ = self.price_matrix(w, 1)
+        if not best:
+            return out
+        for d in range(self.days):
+            for o in range(self.shifts + 1):
+                if best[0][d] == (o if o < self.shifts else -1):
+                    out[d, o] = low
+                    continue
+                allowed, allow_off = self.rules.allowed.copy(), self.allow_off.copy()
+                allowed[d, :] = False
+                if o < self.shifts:
+                    if not self.rules.allowed[d, o]:
+                        continue
+                    allowed[d, o], allow_off[d] = True, False
+                out[d, o] = self.price_matrix(w, 1, allowed, allow_off)[1]
+        return out
 
     def _over_caps(self, col: Column) -> np.ndarray:
         r = self.rules
@@ -152,10 +177,11 @@ class DpPricer:
                 counts[r.track[s]] += 1
         return counts > r.caps
 
-    def _dp(self, w: np.ndarray, k: int, tracked: np.ndarray) -> tuple[list[Column], float]:
+    def _dp(self, w: np.ndarray, k: int, tracked: np.ndarray, allowed: np.ndarray,
+            allow_off: np.ndarray) -> tuple[list[Column], float]:
         r = self.rules
         track = np.array([t if t >= 0 and tracked[t] else -1 for t in r.track], dtype=np.int64)
-        paths, costs = self.run_dp(w, r.allowed, self.allow_off, r.forbid, r.units, r.tmin, r.tmax,
+        paths, costs = self.run_dp(w, allowed, allow_off, r.forbid, r.units, r.tmin, r.tmax,
                                    r.rest, r.maxc, r.minc, r.minoff, r.weekend, r.maxw, track,
                                    r.caps, k)
         if len(costs) == 0:
