@@ -5,8 +5,8 @@ from actors.solve.checker import check_roster
 from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.dive import colgen_phase, dive, repair
+from actors.solve.hints import add_hints
 from actors.solve.lns import Incumbent, LnsWorker
-from actors.solve.model import add_hints
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem
 

@@ -7,6 +7,7 @@ from ortools.sat.python import cp_model
 
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.hints import add_hints
 from actors.solve.lns import (
     MAX_SIZE,
     MIN_SIZE,
@@ -18,7 +19,6 @@ from actors.solve.lns import (
     _neighbourhood,
     roster_of,
 )
-from actors.solve.model import add_hints
 from actors.solve.reader import parse_problem_text
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
