@@ -238,6 +238,13 @@ class ColumnPool:
         return out
 
 
+def clipped_duals(problem: RosterProblem, sol: LpSolution) -> list[float]:
+    """The cover duals clipped to ``[-weight_over, weight_under]``: there the Lagrangian bound
+    is valid whatever the LP did (its slack columns' reduced costs are never negative)."""
+    return [min(c.weight_under, max(-c.weight_over, y))
+            for c, y in zip(problem.cover, sol.cover, strict=True)]
+
+
 @dataclass
 class CgState:
     lp: float = math.inf  # the restricted master LP's value (the master LP's once converged)
@@ -263,8 +270,7 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
     while not halt() and time.monotonic() < deadline:
         sol = pool.solve_lp()
         state.lp, state.rounds, state.solution = sol.value, state.rounds + 1, sol
-        duals = [min(c.weight_under, max(-c.weight_over, y))
-                 for c, y in zip(pool.problem.cover, sol.cover, strict=True)]
+        duals = clipped_duals(pool.problem, sol)
         lagrange = sum(y * c.requirement for y, c in zip(duals, pool.problem.cover, strict=True))
         exact, added = not fixed, 0
         for e, pricer in enumerate(pricers):

@@ -60,6 +60,10 @@ class RosterModel:
     flow_arcs: dict[int, dict] = field(default_factory=dict)
     flags: ModelFlags = field(default_factory=ModelFlags)
 
+    def objective(self) -> cp_model.LinearExprT:
+        """The weighted penalty sum (the model's objective; LNS and fixing cut it off)."""
+        return sum(t for terms in self.penalties.values() for t in terms)
+
     def enforced(self, name: str) -> list[cp_model.IntVar]:
         """Enforcement literals for a constraint group (none unless groups are on)."""
         if not self.flags.groups:
@@ -274,7 +278,7 @@ def _objective(rm: RosterModel) -> None:
         rm.penalties["under_cover"].append(c.weight_under * under)
         rm.penalties["over_cover"].append(c.weight_over * over)
     if not rm.flags.groups:
-        m.minimize(sum(t for terms in rm.penalties.values() for t in terms))
+        m.minimize(rm.objective())
 
 
 def _break_symmetry(rm: RosterModel) -> None:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from actors.solve.colgen import ColumnPool, LpSolution
+from actors.solve.colgen import ColumnPool, LpSolution, clipped_duals
 from actors.solve.constraints import RosterModel
-from actors.solve.pricing import DpPricer
+from actors.solve.pricing import DpPricer, weight_matrix
 
 EPS = 1e-6
 SCALE = 1000  # the cuts' weights are the cell costs x SCALE, rounded down
@@ -42,27 +42,18 @@ class Fixing:
         return len(self.banned) / cells if cells else 0.0
 
 
-def _matrix(pool: ColumnPool, e: int, duals: list[float]) -> np.ndarray:
-    p = pool.problem
-    w = np.zeros((p.horizon.days, len(p.shifts)))
-    for (d, s), v in pool.weights(e, duals).items():
-        w[d, s] = v
-    return w
-
-
 def reduced_cost_fixing(pool: ColumnPool, pricers: list, sol: LpSolution,
                         ub: int) -> Fixing | None:
     """The cells no roster of objective ``<= ub`` uses, by the duals of ``sol``; None when a
     member is priced by CP-SAT (no forced-cell costs) or has no valid schedule."""
     if not all(isinstance(pr, DpPricer) for pr in pricers):
         return None
-    cover = pool.problem.cover
-    duals = [min(c.weight_under, max(-c.weight_over, y))
-             for c, y in zip(cover, sol.cover, strict=True)]
-    bound = sum(y * c.requirement for y, c in zip(duals, cover, strict=True))
+    p = pool.problem
+    duals = clipped_duals(p, sol)
+    bound = sum(y * c.requirement for y, c in zip(duals, p.cover, strict=True))
     forced, cuts = [], []
     for e, pricer in enumerate(pricers):
-        w = _matrix(pool, e, duals)
+        w = weight_matrix(pool.weights(e, duals), p.horizon.days, len(p.shifts))
         costs = pricer.forced_costs(w)
         low = float(costs.min())
         if not np.isfinite(low):
@@ -73,7 +64,7 @@ def reduced_cost_fixing(pool: ColumnPool, pricers: list, sol: LpSolution,
         cuts.append((e, scaled.astype(np.int64), int(pricer.price_matrix(scaled, 1)[1])))
     slack = ub - bound + EPS
     fixing = Fixing(ub=ub, bound=bound, cuts=cuts)
-    n_shifts = len(pool.problem.shifts)
+    n_shifts = len(p.shifts)
     for e, excess in enumerate(forced):
         for d, o in zip(*np.nonzero(excess > slack), strict=True):
             fixing.banned.append((e, int(d), int(o) if o < n_shifts else -1))
@@ -95,4 +86,4 @@ def apply_fixing(rm: RosterModel, fixing: Fixing) -> None:
                  if w[d, s] != 0]
         if terms:
             m.add(sum(terms) >= low)
-    m.add(sum(t for terms in rm.penalties.values() for t in terms) <= fixing.ub)
+    m.add(rm.objective() <= fixing.ub)

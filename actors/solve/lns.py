@@ -183,7 +183,7 @@ def _fixed_copy(rm: RosterModel, roster: Assignments, free: Cells,
                 _fix(sub, rm.x[e, d, s], int(roster[staff.id][d] == shift.id))
     hint(sub, roster)
     if cutoff is not None:
-        sub.add(sum(t for terms in rm.penalties.values() for t in terms) <= cutoff)
+        sub.add(rm.objective() <= cutoff)
     return sub
 
 

@@ -109,6 +109,14 @@ def _kernels():  # noqa: ANN202 - numba dispatchers
     return _pricing_kernels.run_dp
 
 
+def weight_matrix(weights: dict[tuple[int, int], float], days: int, shifts: int) -> np.ndarray:
+    """Cell weights ``{(day, shift): w}`` as a ``(days, shifts)`` array (0 where absent)."""
+    w = np.zeros((days, shifts))
+    for (d, s), v in weights.items():
+        w[d, s] = v
+    return w
+
+
 class DpPricer:
     """Exact pricing for one member; same interface as :class:`actors.solve.colgen.Pricer`."""
 
@@ -123,10 +131,7 @@ class DpPricer:
               seed: int = 0, k: int = 5) -> tuple[list[Column], float, bool]:
         """Up to ``k`` cheapest schedules (cheapest first), the optimum, and True (exact);
         ([], inf, True) when the member has no valid schedule."""
-        w = np.zeros((self.days, self.shifts))
-        for (d, s), v in weights.items():
-            w[d, s] = v
-        return self.price_matrix(w, k)
+        return self.price_matrix(weight_matrix(weights, self.days, self.shifts), k)
 
     def price_matrix(self, w: np.ndarray, k: int = 5,
                      allowed: np.ndarray | None = None,
