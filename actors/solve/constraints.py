@@ -42,6 +42,8 @@ class ModelFlags:
     restart: bool = True  # solver side: ... then the exact search restarts from the best
     # roster as its hint when that beats its own
     fixing: bool = True  # ... restricted by reduced-cost fixing and Lagrangian cuts instead
+    master: bool = True  # ... and the LNS stops once for the restricted master IP (rmip.py)
+    lns_cuts: bool = True  # ... and the LNS's model gets the same banned cells and cuts
     lns_flow: bool = False  # the LNS sub-solves use the flow and window cuts too
     flow: bool = True  # per-staff network-flow encoding of the run/weekend automaton
     flow_counts: bool = False  # ... with the days worked in the state (equal shift lengths)

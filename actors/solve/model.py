@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
@@ -21,7 +20,8 @@ from actors.solve.constraints import ModelFlags, RosterModel, build_model
 from actors.solve.errors import RosterCheckFailed
 from actors.solve.fixing import Fixing, apply_fixing
 from actors.solve.hints import add_hints
-from actors.solve.lns import Incumbent, LnsWorker, roster_of
+from actors.solve.lns import Incumbent, roster_of
+from actors.solve.primal import after_handover, lns_worker, primal
 from actors.solve.schema import (
     Assignments,
     RosterProblem,
@@ -38,7 +38,6 @@ StopFn = Callable[[], bool]
 STOP_POLL_S = 0.05
 STALL_S = 15.0  # the exact search hands its core to a second LNS when its bound has not
 STALL_GAP = 0.02  # moved for this long and the gap to the incumbent is still this wide
-DIVE_END = 0.85  # the dive must end by this share of the time limit (else it is dropped)
 
 
 def default_workers() -> int:
@@ -72,7 +71,8 @@ class _Search:
         self.guide: Callable[[Assignments], list[float]] | None = None
         self.exact_best: int | None = None  # the exact search's own best objective
         self.exact: cp_model.CpSolver | None = None  # the exact search's current solver
-        self.restart = threading.Event()  # set once: restart it from the incumbent
+        self.restart = threading.Event()  # set: restart it from the incumbent
+        self.restarts = 0
         self.fixing: Fixing | None = None  # ... restricted to rosters better than that
         self.cap = math.inf  # the restricted search's bounds hold below this
 
@@ -81,16 +81,21 @@ class _Search:
         if solver is not None:
             solver.stop_search()
 
-    def restart_exact(self, fixing: Callable[[int], Fixing | None] | None = None) -> None:
+    def restart_exact(self, fixing: Fixing | None = None) -> None:
         """Restart the exact search when the incumbent is better than anything it found
-        itself: restricted by reduced-cost fixing to rosters better than the incumbent (with
-        ``fixing``; it proves Instances 5 and 6 optimal in 10-20 s where the plain search
-        needs 50 s or more), else with the incumbent as its hint."""
+        itself: restricted by reduced-cost ``fixing`` to rosters better than the incumbent
+        (again each time a tighter one comes: it proves Instances 5 and 6 optimal in 10-20 s
+        where the plain search needs 50 s or more), else — once — with the incumbent as its
+        hint."""
         obj = self.inc.objective
         if self.restart.is_set() or obj is None or (
                 self.exact_best is not None and self.exact_best <= obj):
             return
-        self.fixing = fixing(obj - 1) if fixing is not None else None
+        if fixing is None and self.restarts:
+            return
+        if fixing is not None and fixing.ub + 1 >= self.cap:
+            return
+        self.fixing = fixing
         self.restart.set()
         self.stop_exact()
 
@@ -218,7 +223,7 @@ def solve(
     workers = options.workers or default_workers()
     lns = None
     if flags.lns and workers >= 2:
-        lns = _lns_worker(problem, flags, search, options.seed, started)
+        lns = lns_worker(problem, flags, search, options.seed, started)
         workers -= 1
     search.stoppers.append(search.stop_exact)
     threads = []
@@ -226,7 +231,7 @@ def solve(
     deadline = started + options.time_limit_s
     if lns is not None:
         search.stoppers.append(lns.stop)
-        threads.append(threading.Thread(target=_primal, daemon=True,
+        threads.append(threading.Thread(target=primal, daemon=True,
                                         args=(search, lns, flags, options, deadline)))
         if flags.lns_handover and workers == 1:
             threads.append(threading.Thread(target=_watch_stall, daemon=True,
@@ -239,11 +244,10 @@ def solve(
     try:
         solver, code = _exact(search, options, flags, workers, should_stop, deadline, handed)
         if handed.is_set() and code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            _after_handover(problem, flags, search, options.seed + 1, started, deadline)
+            after_handover(problem, flags, search, options.seed + 1, started, deadline)
     finally:
         done.set()
-        if lns is not None:
-            lns.stop()
+        search.stop_all()  # the LNS, and a master IP still running in its thread
         for t in threads:
             t.join()
     return _result(search, solver, code, options)
@@ -252,9 +256,10 @@ def solve(
 def _exact(search: _Search, options: SolveOptions, flags: ModelFlags, workers: int,
            should_stop: StopFn | None, deadline: float,
            handed: threading.Event) -> tuple[cp_model.CpSolver, int]:
-    """The exact search on the full model; restarted (once) from the incumbent as its hint
-    when :meth:`_Search.restart_exact` asks and it has neither finished nor been handed over."""
-    rm, restarted = search.rm, False
+    """The exact search on the full model; restarted below the incumbent (or from it as its
+    hint) when :meth:`_Search.restart_exact` asks and it has neither finished nor been handed
+    over."""
+    rm = search.rm
     prev: tuple[cp_model.CpSolver, int] | None = None
     while True:
         solver = cp_model.CpSolver()
@@ -266,13 +271,12 @@ def _exact(search: _Search, options: SolveOptions, flags: ModelFlags, workers: i
             return prev or (solver, cp_model.UNKNOWN)
         code = solver.solve(rm.model, _Callback(search, should_stop))
         prev = solver, code
-        if restarted and code == cp_model.INFEASIBLE:  # nothing better than the incumbent
+        if search.restarts and code == cp_model.INFEASIBLE:  # nothing better than the cap
             search.on_bound(search.cap)
-        if (restarted or not search.restart.is_set() or handed.is_set() or search.finished()
+        if (not search.restart.is_set() or handed.is_set() or search.finished()
                 or code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
                 or deadline - time.monotonic() < 1.0):
             return solver, code
-        restarted = True
         _restrict(search)
 
 
@@ -281,8 +285,10 @@ def _restrict(search: _Search) -> None:
     incumbent at the time of the request, or (no fixing) hinted by the incumbent."""
     rm, fixing = search.rm, search.fixing
     rm.model.clear_hints()
+    search.restarts += 1
+    search.restart.clear()
     if fixing is not None:
-        apply_fixing(rm, fixing)
+        apply_fixing(rm, fixing, cuts=search.restarts == 1)
         search.cap = fixing.ub + 1
         log.debug("exact search restarts below %d at %.1f s, %d cells fixed", fixing.ub + 1,
                   search.elapsed(), len(fixing.banned))
@@ -292,57 +298,6 @@ def _restrict(search: _Search) -> None:
     add_hints(rm, roster)
     log.debug("exact search restarts from %s at %.1f s", search.inc.objective,
               search.elapsed())
-
-
-def _lns_worker(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
-                started: float) -> LnsWorker:
-    """An LNS worker on its own light copy of the model (no flow, no window cuts)."""
-    light = build_model(problem, replace(flags, flow=flags.lns_flow, windows=flags.lns_flow))
-    return LnsWorker(light, search.inc, seed, started,
-                     lambda m, roster: add_hints(light, roster, m))
-
-
-def _primal(search: _Search, lns: LnsWorker, flags: ModelFlags, options: SolveOptions,
-            deadline: float) -> None:
-    """The first LNS thread: a first roster, then (``flags.colgen``) column generation — the
-    root LP's bound, dives for rosters, reduced costs to guide the LNS — then the LNS."""
-    if search.inc.roster is None:
-        lns.first(deadline)
-    if flags.colgen and not search.finished():
-        from actors.solve.colgen import MasterLpFailed
-        from actors.solve.dive import Phase, colgen_phase
-
-        limit = options.time_limit_s
-        phase = Phase()
-        try:
-            phase = colgen_phase(
-                lns.rm, search.inc, search.started,
-                min(deadline, search.started + DIVE_END * limit), deadline,
-                halt=lambda: search.finished() or lns.halt.is_set(),
-                on_bound=search.on_bound, seed=options.seed)
-        except MasterLpFailed as exc:  # the bound and rosters found so far stay
-            log.warning("column generation stopped: %s", exc)
-        else:
-            if phase.guide is not None:
-                search.guide = phase.guide
-                lns.set_guide(phase.guide)
-            if phase.repair is not None and flags.lp_repair:
-                lns.set_repair(phase.repair)  # this thread's own pool: not for the second LNS
-        if flags.restart:
-            search.restart_exact(phase.fixing if flags.fixing else None)
-    lns.run(deadline)
-
-
-def _after_handover(problem: RosterProblem, flags: ModelFlags, search: _Search, seed: int,
-                    started: float, deadline: float) -> None:
-    """The exact search handed its core over: a second LNS (guided by the column-generation
-    LP when that has finished its root) runs to the deadline."""
-    second = _lns_worker(problem, flags, search, seed, started)
-    search.stoppers.append(second.stop)
-    if search.guide is not None:
-        second.set_guide(search.guide)
-    if not search.finished():
-        second.run(deadline)
 
 
 def _offer_hint(search: _Search, hint: Assignments | None) -> None:

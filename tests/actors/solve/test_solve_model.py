@@ -5,7 +5,8 @@ from pathlib import Path
 
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.model import _after_handover, _exact, _lns_worker, _Search, _stalled, solve
+from actors.solve.model import _exact, _Search, _stalled, solve
+from actors.solve.primal import after_handover, lns_worker
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem, SolveOptions, SolveProgress, SolveStatus
 
@@ -92,7 +93,7 @@ def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second
     problem = instance(5)
     search = _Search(build_model(problem), None, time.monotonic())
     assert not _stalled(search, stall_s=0.0)  # no incumbent yet
-    worker = _lns_worker(problem, ModelFlags(), search, 0, time.monotonic())
+    worker = lns_worker(problem, ModelFlags(), search, 0, time.monotonic())
     worker.first(time.monotonic() + 60, 3.0)
     first = search.inc.objective
     search.on_bound(first * 0.5)
@@ -103,7 +104,7 @@ def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second
     assert search.bound == first - 1
     search.bound = first * 0.5
     flags = ModelFlags(colgen=False)
-    _after_handover(problem, flags, search, 1, time.monotonic(), time.monotonic() + 4)
+    after_handover(problem, flags, search, 1, time.monotonic(), time.monotonic() + 4)
     assert search.inc.objective < first
     assert check_roster(problem, search.inc.roster).objective == search.inc.objective
 
@@ -113,7 +114,7 @@ def test_a_cancelled_search_starts_no_second_lns() -> None:
     search = _Search(build_model(problem), None, time.monotonic())
     search.stopped = True
     started = time.monotonic()
-    _after_handover(problem, ModelFlags(), search, 1, started, started + 30)
+    after_handover(problem, ModelFlags(), search, 1, started, started + 30)
     assert time.monotonic() - started < 3 and search.inc.roster is None
 
 
@@ -140,3 +141,37 @@ def test_the_exact_search_restarts_once_from_a_better_roster_and_takes_it_as_its
     assert caplog.text.count("exact search restarts from 1001") == 1
     assert search.exact_best == 1001  # its first solution after the restart is the hint
     assert search.inc.objective == 1001 and search.inc.source == "dive"
+
+
+def test_the_exact_search_restricts_again_below_a_better_roster_and_then_proves_it() -> None:
+    from ortools.sat.python import cp_model
+
+    from actors.solve.colgen import CgState, ColumnPool, generate, make_pricers
+    from actors.solve.fixing import reduced_cost_fixing
+    from actors.solve.model import _restrict
+
+    problem = instance(2)
+    best = solve(problem, SolveOptions(time_limit_s=60, workers=2)).assignments
+    pool = ColumnPool(problem)
+    pool.add_roster(best)
+    pricers = make_pricers(problem)
+    root = generate(pool, pricers, time.monotonic() + 60, CgState()).solution
+    search = _Search(build_model(problem), None, time.monotonic())
+    search.exact_best = 900  # what the exact search had found itself
+    search.inc.offer(search.rm, best, None, "dive", 0.0)
+    assert search.inc.objective == 828
+    added = []
+    for ub in (840, 827):  # a first incumbent of 841, then the optimum
+        fixing = reduced_cost_fixing(pool, pricers, root, ub)
+        search.restart_exact(fixing)
+        assert search.restart.is_set()
+        before = len(search.rm.model.proto.constraints)
+        _restrict(search)
+        assert search.cap == ub + 1 and not search.restart.is_set()
+        added.append(len(search.rm.model.proto.constraints) - before - len(fixing.banned))
+    assert added == [len(problem.staff) + 1, 1]  # the cuts once, a cutoff each time
+    search.restart_exact(reduced_cost_fixing(pool, pricers, root, 830))  # no tighter: no restart
+    assert not search.restart.is_set() and search.restarts == 2
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 60
+    assert solver.solve(search.rm.model) == cp_model.INFEASIBLE  # nothing below 828
