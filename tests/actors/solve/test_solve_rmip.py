@@ -1,3 +1,4 @@
+import threading
 import time
 from pathlib import Path
 
@@ -16,9 +17,9 @@ def instance(number: int) -> RosterProblem:
     return parse_problem_text((DATA / f"Instance{number}.txt").read_text())
 
 
-def converged_pool(problem: RosterProblem):
+def converged_pool(problem: RosterProblem, first_s: float = 2):
     """The root LP's pool (from a first roster) and a dive's roster from it."""
-    first = solve(problem, SolveOptions(time_limit_s=2, workers=1)).assignments
+    first = solve(problem, SolveOptions(time_limit_s=first_s, workers=1)).assignments
     pool = ColumnPool(problem)
     pool.add_roster(first)
     pricers = make_pricers(problem)
@@ -60,3 +61,17 @@ def test_below_the_root_lp_the_master_ip_has_no_roster_to_offer() -> None:
     problem = instance(2)
     pool, root, _ = converged_pool(problem)
     assert best_from_pool(pool, root, int(root.value) - 5, None, time.monotonic() + 10) is None
+
+
+def test_a_stop_from_another_thread_interrupts_the_master_ip_within_seconds() -> None:
+    problem = instance(7)
+    pool, root, dived = converged_pool(problem, first_s=10)
+    ip = MasterIp(pool, root, check_roster(problem, dived).objective - 1, dived)
+    timer = threading.Timer(1.0, ip.interrupt)
+    timer.start()
+    started = time.monotonic()
+    ip.solve(30)
+    timer.join()
+    assert time.monotonic() - started < 5
+    solver = ip.solver
+    assert solver.Objective().BestBound() < solver.Objective().Value() - 0.5  # not finished
