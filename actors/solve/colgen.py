@@ -142,6 +142,34 @@ def roster_of_columns(problem: RosterProblem, cols: list[Column]) -> Assignments
             for st, col in zip(problem.staff, cols, strict=True)}
 
 
+class MasterRows:
+    """The master's rows in a linear solver (GLOP for the LP, SCIP for the integer master):
+    one convexity row per member, one cover row per requirement with its under- and
+    over-cover slacks and their weights in the objective, minimised."""
+
+    def __init__(self, solver: pywraplp.Solver, problem: RosterProblem,
+                 staff: list[_Staff]) -> None:
+        self.staff = staff
+        self.conv = [solver.Constraint(1, 1) for _ in problem.staff]
+        self.cover = [solver.Constraint(c.requirement, c.requirement) for c in problem.cover]
+        self.obj = solver.Objective()
+        for r, c in enumerate(problem.cover):
+            under = solver.NumVar(0, solver.infinity(), "")
+            over = solver.NumVar(0, solver.infinity(), "")
+            self.cover[r].SetCoefficient(under, 1)
+            self.cover[r].SetCoefficient(over, -1)
+            self.obj.SetCoefficient(under, c.weight_under)
+            self.obj.SetCoefficient(over, c.weight_over)
+        self.obj.SetMinimization()
+
+    def add(self, e: int, col: Column, var: pywraplp.Variable) -> None:
+        """``var`` picks member ``e``'s schedule ``col``: its cost and the rows it counts in."""
+        self.conv[e].SetCoefficient(var, 1)
+        self.obj.SetCoefficient(var, self.staff[e].cost(col))
+        for r in self.staff[e].rows_of(col):
+            self.cover[r].SetCoefficient(var, 1)
+
+
 class ColumnPool:
     """Every distinct schedule known per member, and the master LP over them (kept between
     rounds: a new column is one more LP variable, a fixed member's other columns get an upper
@@ -157,17 +185,8 @@ class ColumnPool:
         """A fresh GLOP master holding every known column (with its current upper bound)."""
         problem = self.problem
         old = [{col: var.ub() for col, var in cols.items()} for cols in self.columns]
-        self.lp = lp = pywraplp.Solver.CreateSolver("GLOP")
-        self.conv = [lp.Constraint(1, 1) for _ in problem.staff]
-        self.cover = [lp.Constraint(c.requirement, c.requirement) for c in problem.cover]
-        self.obj = lp.Objective()
-        for r, c in enumerate(problem.cover):
-            under, over = lp.NumVar(0, lp.infinity(), ""), lp.NumVar(0, lp.infinity(), "")
-            self.cover[r].SetCoefficient(under, 1)
-            self.cover[r].SetCoefficient(over, -1)
-            self.obj.SetCoefficient(under, c.weight_under)
-            self.obj.SetCoefficient(over, c.weight_over)
-        self.obj.SetMinimization()
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        self.rows = MasterRows(self.lp, problem, self.staff)
         self.columns = [{} for _ in problem.staff]
         for e, cols in enumerate(old):
             for col, ub in cols.items():
@@ -179,10 +198,7 @@ class ColumnPool:
         if col in self.columns[e]:
             return False
         var = self.lp.NumVar(0, self.lp.infinity(), "")
-        self.conv[e].SetCoefficient(var, 1)
-        self.obj.SetCoefficient(var, self.staff[e].cost(col))
-        for r in self.staff[e].rows_of(col):
-            self.cover[r].SetCoefficient(var, 1)
+        self.rows.add(e, col, var)
         self.columns[e][col] = var
         return True
 
@@ -212,8 +228,9 @@ class ColumnPool:
             raise MasterLpFailed(f"master LP status {code}")
         chosen = [{col: v for col, var in cols.items() if (v := var.solution_value()) > 1e-9}
                   for cols in self.columns]
-        return LpSolution(self.obj.Value(), [c.dual_value() for c in self.conv],
-                          [c.dual_value() for c in self.cover], chosen)
+        rows = self.rows
+        return LpSolution(rows.obj.Value(), [c.dual_value() for c in rows.conv],
+                          [c.dual_value() for c in rows.cover], chosen)
 
     def reduced_cost(self, e: int, col: Column, sol: LpSolution) -> float:
         data = self.staff[e]

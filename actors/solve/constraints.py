@@ -61,6 +61,7 @@ class RosterModel:
     group_literals: dict[str, cp_model.IntVar] = field(default_factory=dict)
     flow_arcs: dict[int, dict] = field(default_factory=dict)
     flags: ModelFlags = field(default_factory=ModelFlags)
+    cutoff: int | None = None  # the lowest objective bound put on the model (fixing.py)
 
     def objective(self) -> cp_model.LinearExprT:
         """The weighted penalty sum (the model's objective; LNS and fixing cut it off)."""

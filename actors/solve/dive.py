@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import partial
 
 from actors.solve.checker import check_roster
 from actors.solve.colgen import (
@@ -91,10 +92,6 @@ def repair(pool: ColumnPool, pricers: list, roster: Assignments, free: Collectio
     return dive(pool, pricers, deadline, halt=halt, seed=seed, fixed=fixed, randomize=True)
 
 
-MasterFn = Callable[[int, Assignments | None, float, Callable[[Callable[[], None]], None],
-                    Callable[[], bool]], tuple[Assignments, int] | None]
-
-
 @dataclass
 class Phase:
     """What the column-generation phase left: the root LP's bound and the reduced costs that
@@ -105,7 +102,8 @@ class Phase:
     guide: Callable[[Assignments], list[float]] | None = None
     repair: Callable[[Assignments, list[int], float, int], Assignments | None] | None = None
     fixing: Callable[[int], Fixing | None] | None = None  # reduced-cost fixing for an ub
-    master: MasterFn | None = None  # the restricted master IP below an ub (see rmip.py)
+    master: Callable[..., tuple[Assignments, int] | None] | None = None  # rmip.best_from_pool
+    # on this phase's pool and root LP
 
 
 def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: float,
@@ -134,8 +132,7 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
     phase.repair = lambda r, free, until, k: repair(pool, pricers, r, free, until, halt, k)
     if state.converged:  # the root duals: the Lagrangian bound is the LP's
         phase.fixing = lambda ub: reduced_cost_fixing(pool, pricers, root, ub)
-        phase.master = lambda ub, r, until, reg, stop: best_from_pool(pool, root, ub, r, until,
-                                                                     reg, stop)
+        phase.master = partial(best_from_pool, pool, root)
     if state.converged and not halt():
         found = dive(pool, pricers, dive_until, halt=halt, seed=seed)
         if found is not None:

@@ -71,7 +71,7 @@ def reduced_cost_fixing(pool: ColumnPool, pricers: list, sol: LpSolution,
     return fixing
 
 
-def apply_fixing(rm: RosterModel, fixing: Fixing, cuts: bool = True) -> None:
+def apply_fixing(rm: RosterModel, fixing: Fixing) -> None:
     """Restrict ``rm``'s model to rosters of objective ``<= fixing.ub``: the banned cells go,
     the objective gets that cutoff, and each member gets the cut ``sum(W x) >= low`` (their
     schedule's scaled cell costs are at least the cheapest schedule's), so the model's LP
@@ -81,9 +81,10 @@ def apply_fixing(rm: RosterModel, fixing: Fixing, cuts: bool = True) -> None:
     for e, d, s in fixing.banned:
         m.add(rm.x[e, d, s] == 0 if s >= 0 else rm.work[e, d] == 1)
     days, shifts = rm.problem.horizon.days, len(rm.problem.shifts)
-    for e, w, low in fixing.cuts if cuts else []:
+    for e, w, low in fixing.cuts if rm.cutoff is None else []:
         terms = [int(w[d, s]) * rm.x[e, d, s] for d in range(days) for s in range(shifts)
                  if w[d, s] != 0]
         if terms:
             m.add(sum(terms) >= low)
     m.add(rm.objective() <= fixing.ub)
+    rm.cutoff = fixing.ub if rm.cutoff is None else min(rm.cutoff, fixing.ub)

@@ -288,7 +288,7 @@ def _restrict(search: _Search) -> None:
     search.restarts += 1
     search.restart.clear()
     if fixing is not None:
-        apply_fixing(rm, fixing, cuts=search.restarts == 1)
+        apply_fixing(rm, fixing)
         search.cap = fixing.ub + 1
         log.debug("exact search restarts below %d at %.1f s, %d cells fixed", fixing.ub + 1,
                   search.elapsed(), len(fixing.banned))

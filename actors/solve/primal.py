@@ -64,32 +64,30 @@ def primal(search: Search, lns: LnsWorker, flags: ModelFlags, options: SolveOpti
                 lns.set_guide(phase.guide)
             if phase.repair is not None and flags.lp_repair:
                 lns.set_repair(phase.repair)  # this thread's own pool: not for the second LNS
-        lns_cap = _restrict_below(search, lns, phase, flags, math.inf)
+        _restrict_below(search, lns, phase, flags)
         if flags.master and phase.master is not None:
             limit, started = options.time_limit_s, search.started
             lns.run(min(deadline, started + MASTER_AT * limit))
-            lns_cap = _restrict_below(search, lns, phase, flags, lns_cap)
+            _restrict_below(search, lns, phase, flags)
             _master(search, lns, phase, min(deadline, started + MASTER_END * limit))
-            _restrict_below(search, lns, phase, flags, lns_cap)
+            _restrict_below(search, lns, phase, flags)
     lns.run(deadline)
 
 
-def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, flags: ModelFlags,
-                    lns_cap: float) -> float:
+def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, flags: ModelFlags) -> None:
     """Once the colgen phase is over, and again when the incumbent has improved: the exact
     search restarts below the incumbent (``restart``), and the LNS's model drops the same
-    cells and gets the same cuts (``lns_cuts``) below ``lns_cap``. The LNS's new cap."""
+    cells and gets the same cuts and cutoff (``lns_cuts``)."""
     obj = search.inc.objective
+    lns_cap = math.inf if lns.rm.cutoff is None else lns.rm.cutoff + 1
     if obj is None or search.finished() or (obj >= search.cap and obj >= lns_cap):
-        return lns_cap
+        return
     fixing = phase.fixing(obj - 1) if flags.fixing and phase.fixing is not None else None
     if flags.restart:
         search.restart_exact(fixing)
     if flags.lns_cuts and fixing is not None and obj < lns_cap:
-        apply_fixing(lns.rm, fixing, cuts=lns_cap == math.inf)
+        apply_fixing(lns.rm, fixing)
         log.debug("LNS model restricted below %d: %d cells fixed", obj, len(fixing.banned))
-        return obj
-    return lns_cap
 
 
 def _master(search: Search, lns: LnsWorker, phase: Phase, until: float) -> None:

@@ -19,7 +19,14 @@ from collections.abc import Callable
 
 from ortools.linear_solver import pywraplp
 
-from actors.solve.colgen import Column, ColumnPool, LpSolution, columns_of, roster_of_columns
+from actors.solve.colgen import (
+    Column,
+    ColumnPool,
+    LpSolution,
+    MasterRows,
+    columns_of,
+    roster_of_columns,
+)
 from actors.solve.schema import Assignments
 
 log = logging.getLogger(__name__)
@@ -33,7 +40,7 @@ class MasterIp:
 
     def __init__(self, pool: ColumnPool, root: LpSolution, ub: int,
                  roster: Assignments | None = None) -> None:
-        self.pool, self.problem = pool, pool.problem
+        self.problem = pool.problem
         self.solver = pywraplp.Solver.CreateSolver("SCIP")
         if self.solver is None:  # pragma: no cover - OR-tools built without SCIP
             raise RuntimeError("SCIP is not available in this OR-tools build")
@@ -46,34 +53,16 @@ class MasterIp:
             if own is not None and own[e] not in z:
                 z[own[e]] = self.solver.BoolVar("")
             self.z.append(z)
-        self._constraints()
+        rows = MasterRows(self.solver, self.problem, pool.staff)
+        for e, z in enumerate(self.z):
+            for col, var in z.items():
+                rows.add(e, col, var)
         if roster is not None:
             self._hint(own)
 
     @property
     def size(self) -> int:
         return sum(len(z) for z in self.z)
-
-    def _constraints(self) -> None:
-        s, pool, obj = self.solver, self.pool, self.solver.Objective()
-        rows: list[list[pywraplp.Variable]] = [[] for _ in self.problem.cover]
-        for e, z in enumerate(self.z):
-            one = s.Constraint(1, 1)
-            for col, var in z.items():
-                one.SetCoefficient(var, 1)
-                obj.SetCoefficient(var, pool.staff[e].cost(col))
-                for r in pool.staff[e].rows_of(col):
-                    rows[r].append(var)
-        for r, c in enumerate(self.problem.cover):
-            row = s.Constraint(c.requirement, c.requirement)
-            for var in rows[r]:
-                row.SetCoefficient(var, 1)
-            under, over = s.NumVar(0, s.infinity(), ""), s.NumVar(0, s.infinity(), "")
-            row.SetCoefficient(under, 1)
-            row.SetCoefficient(over, -1)
-            obj.SetCoefficient(under, c.weight_under)
-            obj.SetCoefficient(over, c.weight_over)
-        obj.SetMinimization()
 
     def _hint(self, cols: list[Column]) -> None:
         """Start from the roster of these schedules (the incumbent: SCIP's first solution)."""
