@@ -29,7 +29,7 @@ from config.settings import Settings
 from pools import metrics
 from pools.errors import quiet_typed_errors
 from pools.jobs import JobStore
-from pools.middleware import Heartbeat, JobState, Recycle, Resources, TypedRetries
+from pools.middleware import Heartbeat, JobState, ParentWatch, Recycle, Resources, TypedRetries
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
                   interval_s=settings.pools.heartbeat_interval_s),
         Recycle(settings.pools.max_tasks_per_child, supervised=settings.pools.current is not None),
         Resources(),
+        ParentWatch(),
         PeriodiqMiddleware(skip_delay=30),
     ):
         broker.add_middleware(middleware)

@@ -2,8 +2,9 @@
 
 from pools.middleware.heartbeat import Heartbeat
 from pools.middleware.job_state import JobState
+from pools.middleware.parent_watch import ParentWatch
 from pools.middleware.recycle import Recycle
 from pools.middleware.resources import Resources
 from pools.middleware.retries import TypedRetries
 
-__all__ = ["Heartbeat", "JobState", "Recycle", "Resources", "TypedRetries"]
+__all__ = ["Heartbeat", "JobState", "ParentWatch", "Recycle", "Resources", "TypedRetries"]
