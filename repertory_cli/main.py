@@ -45,6 +45,9 @@ def cmd_api(ns: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    taken = _taken_ports(settings, embedded=False)
+    if taken:
+        return _refuse("api", taken)
     uvicorn.run("api.main:create_app", factory=True, host=settings.api.host,
                 port=settings.api.port)
     return 0
@@ -62,7 +65,14 @@ def cmd_up(ns: argparse.Namespace) -> int:
     from pools.launcher import Supervisor, api_child, scheduler_child, worker_children
 
     settings = get_settings()
-    valkey = _start_embedded(settings)
+    taken = _taken_ports(settings, embedded=settings.redis.url is None)
+    if taken:
+        return _refuse("up", taken)
+    try:
+        valkey = _start_embedded(settings)
+    except RuntimeError as exc:
+        print(f"repertory up: the embedded Valkey did not start: {exc}", file=sys.stderr)
+        return 1
     try:
         children = [api_child(settings)]
         for pool in (ns.pools or ",".join(settings.up_pools)).split(","):
@@ -86,6 +96,27 @@ def _start_embedded(settings):  # noqa: ANN001, ANN202
     print(f"starting embedded Valkey on {valkey.url} (data in {valkey.data_dir})", flush=True)
     valkey.start()
     return valkey
+
+
+def _taken_ports(settings, *, embedded: bool) -> list[str]:  # noqa: ANN001
+    """What `up`/`api` would bind that something else already holds, with the setting to change."""
+    from pools.procs import port_in_use
+
+    wanted = [("the API", settings.api.host, settings.api.port, "REPERTORY_API__PORT")]
+    if embedded:
+        wanted.insert(0, ("the embedded Valkey", "127.0.0.1", settings.redis.embedded_port,
+                          "REPERTORY_REDIS__EMBEDDED_PORT (or set REDIS_URL to use a server "
+                          "of your own)"))
+    return [f"port {port} on {host}, wanted by {what}, is already in use: stop what holds it "
+            f"or choose another port with {setting}"
+            for what, host, port, setting in wanted if port_in_use(host, port)]
+
+
+def _refuse(command: str, taken: list[str]) -> int:
+    for line in taken:
+        print(f"repertory {command}: {line}", file=sys.stderr)
+    print(f"repertory {command}: nothing was started", file=sys.stderr, flush=True)
+    return 1
 
 
 def _grace(settings) -> float:  # noqa: ANN001
