@@ -46,6 +46,20 @@ class RedisSettings(BaseModel):
         "workers' messages, expire dead letters). Dramatiq's default is 1000 (0.1%).",
     )
     dead_message_ttl_ms: int = Field(7 * 86_400_000, description="How long dead letters are kept.")
+    maintenance_interval_s: float = Field(
+        1.0, gt=0, le=60,
+        description="Every worker runs the broker's maintenance on every queue this often "
+        "(and once at boot): a dead worker's messages are requeued within the heartbeat "
+        "timeout plus this, on an idle stack as on a busy one. It is also the broker heartbeat.",
+    )
+    reconcile_interval_s: float = Field(
+        10.0, gt=0, description="How often one worker (a lease) checks that every active "
+        "job record still has a message somewhere, and repairs those that do not.",
+    )
+    reconcile_after_s: float = Field(
+        30.0, ge=0, description="A job record is only checked by the reconciler once it "
+        "has not changed for this long (never while it is being submitted or retried).",
+    )
 
     def url_value(self) -> str | None:
         return self.url.get_secret_value() if self.url else None
@@ -85,6 +99,12 @@ class ApiSettings(BaseModel):
     token: SecretStr | None = Field(
         None, description="When set, /v1 routes require 'Authorization: Bearer <token>' "
         "(health, readiness and metrics stay open for probes and scrapers).",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1,
+        description="Largest request body on routes without a limit of their own (POST "
+        "/v1/solve: solve.max_text_bytes, POST /v1/images: clip.images.max_request_bytes, "
+        "POST /v1/search/image: clip.images.max_bytes); bigger: HTTP 413 before reading it.",
     )
 
 

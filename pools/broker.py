@@ -21,15 +21,25 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
-from dramatiq.results import Results
 from dramatiq.results.backends.redis import RedisBackend
 from periodiq import PeriodiqMiddleware
 
+from config.queues import ALL_QUEUES
 from config.settings import Settings
-from pools import metrics
+from pools import lifecycle, metrics
 from pools.errors import quiet_typed_errors
 from pools.jobs import JobStore
-from pools.middleware import Heartbeat, JobState, ParentWatch, Recycle, Resources, TypedRetries
+from pools.middleware import (
+    DurableResults,
+    Heartbeat,
+    JobState,
+    ParentWatch,
+    Recovery,
+    Recycle,
+    Resources,
+    TypedRetries,
+)
+from pools.outage import through_outage
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +76,13 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
     )
     job_state = JobState(lambda: build_store(settings))
     for middleware in (
+        # First: it must see every message a thread takes, until it is acknowledged.
+        Recovery(lambda: build_store(settings), queues=ALL_QUEUES,
+                 interval_s=settings.redis.maintenance_interval_s,
+                 reconcile_interval_s=settings.redis.reconcile_interval_s,
+                 reconcile_after_s=settings.redis.reconcile_after_s,
+                 max_retries=jobs.max_retries,
+                 grace_s=settings.pools.shutdown_timeout_ms / 1000),
         AgeLimit(),
         TimeLimit(time_limit=jobs.time_limit_ms),
         ShutdownNotifications(),
@@ -77,7 +94,8 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
         job_state,
         TypedRetries(max_retries=jobs.max_retries, min_backoff=jobs.min_backoff_ms,
                      max_backoff=jobs.max_backoff_ms),
-        Results(backend=build_result_backend(settings), result_ttl=jobs.result_ttl_s * 1000),
+        DurableResults(backend=build_result_backend(settings),
+                       result_ttl=jobs.result_ttl_s * 1000),
         Heartbeat(lambda: redis_client(settings), pool=settings.pools.current,
                   interval_s=settings.pools.heartbeat_interval_s),
         Recycle(settings.pools.max_tasks_per_child, supervised=settings.pools.current is not None),
@@ -86,7 +104,9 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
         PeriodiqMiddleware(skip_delay=30),
     ):
         broker.add_middleware(middleware)
-    job_state.on_terminal = lambda record: on_terminal(broker, job_state.store, record)
+    lifecycle.on_finished("book-keeping", lambda store, record: through_outage(
+        lambda: on_terminal(broker, store, record), max_wait_s=60,
+        what=f"sending the webhook and metrics of job {record.get('id')}"))
     quiet_typed_errors()
     if set_global:
         dramatiq.set_broker(broker)

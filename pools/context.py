@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,9 @@ from dramatiq.middleware import CurrentMessage
 
 from pools.errors import JobCancelled
 from pools.jobs import JobStore
+from pools.outage import OUTAGE_ERRORS
+
+log = logging.getLogger(__name__)
 
 _store: JobStore | None = None
 
@@ -46,7 +50,10 @@ def progress_reporter() -> Callable[..., None]:
 
     def report(done: float | None, total: float | None = None, **extra: Any) -> None:
         if job_id and _store is not None:
-            _store.set_progress(job_id, done, total, **extra)
+            try:
+                _store.set_progress(job_id, done, total, **extra)
+            except OUTAGE_ERRORS:  # progress is best effort: a Redis restart must not fail
+                log.debug("progress of job %s not recorded (Redis away)", job_id)
 
     return report
 
@@ -54,7 +61,14 @@ def progress_reporter() -> Callable[..., None]:
 def cancel_checker() -> Callable[[], bool]:
     """``cancel_requested`` bound to the current job, callable from any thread."""
     job_id = current_job_id()
-    return lambda: bool(job_id and _store is not None and _store.cancel_requested(job_id))
+
+    def check() -> bool:
+        try:
+            return bool(job_id and _store is not None and _store.cancel_requested(job_id))
+        except OUTAGE_ERRORS:  # cannot tell now: keep working, ask again next time
+            return False
+
+    return check
 
 
 def cancel_requested() -> bool:

@@ -17,55 +17,98 @@ from typing import Any
 import redis
 
 from config import queues as q
+from pools import lifecycle as lc
+from pools.lifecycle import (  # noqa: F401 (re-exported: callers read states from here too)
+    ACTIVE,
+    CANCELLED,
+    DEAD,
+    FAILED,
+    QUEUED,
+    RETRYING,
+    RUNNING,
+    STATUSES,
+    SUCCEEDED,
+    TERMINAL,
+)
 
-QUEUED, RUNNING, RETRYING = "queued", "running", "retrying"
-SUCCEEDED, FAILED, DEAD, CANCELLED = "succeeded", "failed", "dead", "cancelled"
-STATUSES = (QUEUED, RUNNING, RETRYING, SUCCEEDED, FAILED, DEAD, CANCELLED)
-TERMINAL = frozenset({SUCCEEDED, FAILED, DEAD, CANCELLED})
-ACTIVE = (QUEUED, RUNNING, RETRYING)
-
-_TRANSITION_LUA = """
-local key, prefix = KEYS[1], ARGV[1]
-local new, allowed, now = ARGV[2], ARGV[3], ARGV[4]
+# One move of one record, checked against the lifecycle table, with its indexes, its TTL and
+# its batch parent's counters and status in the same atomic step.
+_TRANSITION_LUA = lc.lua_table() + r"""
+local key, prefix, event, now, ttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local move = EVENTS[event]
 local old = redis.call('hget', key, 'status')
-if not old then return {-1, ''} end
-if allowed ~= '' then
-  local ok = false
-  for s in string.gmatch(allowed, '[^,]+') do if s == old then ok = true end end
-  if not ok then return {0, old} end
+if not old then return {-1, '', ''} end
+if not move.from[old] then return {0, old, ''} end
+local new = move.to
+local old_etype = redis.call('hget', key, 'error_type') or ''
+
+local function reindex(k, from, to)
+  if from == to then return end
+  local id, kind = redis.call('hget', k, 'id'), redis.call('hget', k, 'kind')
+  local score = redis.call('hget', k, 'score')
+  redis.call('zrem', prefix .. ':jobs:status:' .. from, id)
+  redis.call('zrem', prefix .. ':jobs:kind:' .. kind .. ':status:' .. from, id)
+  redis.call('zadd', prefix .. ':jobs:status:' .. to, score, id)
+  redis.call('zadd', prefix .. ':jobs:kind:' .. kind .. ':status:' .. to, score, id)
+  if TERMINAL[to] then redis.call('expire', k, ttl) else redis.call('persist', k) end
 end
+
 for i = 5, #ARGV, 2 do
-  if ARGV[i + 1] == '\\0' then redis.call('hdel', key, ARGV[i])
+  if ARGV[i + 1] == '\0' then redis.call('hdel', key, ARGV[i])
   else redis.call('hset', key, ARGV[i], ARGV[i + 1]) end
 end
 redis.call('hset', key, 'status', new, 'updated_at', now)
-if old == new then return {1, old} end
-local id = redis.call('hget', key, 'id')
-local kind = redis.call('hget', key, 'kind')
-local score = redis.call('hget', key, 'score')
-redis.call('zrem', prefix .. ':jobs:status:' .. old, id)
-redis.call('zrem', prefix .. ':jobs:kind:' .. kind .. ':status:' .. old, id)
-redis.call('zadd', prefix .. ':jobs:status:' .. new, score, id)
-redis.call('zadd', prefix .. ':jobs:kind:' .. kind .. ':status:' .. new, score, id)
-local terminal = {succeeded = true, failed = true, dead = true, cancelled = true}
+if move.attempt then redis.call('hincrby', key, 'attempts', 1) end
+reindex(key, old, new)
+
 local parent = redis.call('hget', key, 'parent_id')
-if parent and parent ~= '' then
-  local pkey = prefix .. ':job:' .. parent
-  local etype = redis.call('hget', key, 'error_type')
-  if terminal[old] then
-    redis.call('hincrby', pkey, 'children_' .. old, -1)
-    redis.call('hincrby', pkey, 'children_done', -1)
-  end
-  if terminal[new] then
-    redis.call('hincrby', pkey, 'children_' .. new, 1)
-    redis.call('hincrby', pkey, 'children_done', 1)
-    if etype and etype ~= '' and new ~= 'succeeded' then
-      redis.call('hincrby', pkey, 'errors_' .. etype, 1)
+if not parent or parent == '' then return {1, old, ''} end
+local pkey = prefix .. ':job:' .. parent
+local pstatus = redis.call('hget', pkey, 'status')
+if not pstatus then return {1, old, ''} end
+local new_etype = redis.call('hget', key, 'error_type') or ''
+if TERMINAL[old] and old ~= new then
+  redis.call('hincrby', pkey, 'children_' .. old, -1)
+  redis.call('hincrby', pkey, 'children_done', -1)
+  if old ~= 'succeeded' and old_etype ~= '' then
+    if redis.call('hincrby', pkey, 'errors_' .. old_etype, -1) <= 0 then
+      redis.call('hdel', pkey, 'errors_' .. old_etype)
     end
   end
 end
-return {1, old}
+if TERMINAL[new] and old ~= new then
+  redis.call('hincrby', pkey, 'children_' .. new, 1)
+  redis.call('hincrby', pkey, 'children_done', 1)
+  if new ~= 'succeeded' and new_etype ~= '' then
+    redis.call('hincrby', pkey, 'errors_' .. new_etype, 1)
+  end
+end
+
+local pevent = ''
+local done = tonumber(redis.call('hget', pkey, 'children_done') or '0')
+local total = tonumber(redis.call('hget', pkey, 'children_total') or '0')
+if TERMINAL[new] and done >= total then
+  local ok = tonumber(redis.call('hget', pkey, 'children_succeeded') or '0')
+  if redis.call('hget', pkey, 'cancel_requested') == '1' then pevent = 'settle_cancelled'
+  elseif ok > 0 then pevent = 'settle_ok' else pevent = 'settle_failed' end
+elseif TERMINAL[old] and not TERMINAL[new] then pevent = 'reopen'
+elseif new == 'running' then pevent = 'open' end
+if pevent == '' or not EVENTS[pevent].from[pstatus] then return {1, old, ''} end
+local pnew = EVENTS[pevent].to
+redis.call('hset', pkey, 'status', pnew, 'updated_at', now)
+if TERMINAL[pnew] then
+  redis.call('hset', pkey, 'finished_at', now)
+  if pnew == 'failed' then
+    redis.call('hset', pkey, 'error_type', 'children', 'error_message', 'every child job failed')
+  end
+else
+  redis.call('hdel', pkey, 'finished_at', 'error_type', 'error_message')
+  if pevent == 'open' then redis.call('hset', pkey, 'started_at', now) end
+end
+reindex(pkey, pstatus, pnew)
+return {1, old, pevent}
 """
+
 
 _INT_FIELDS = ("attempts", "children_total", "children_done", "cancel_requested")
 _FLOAT_FIELDS = ("created_at", "started_at", "finished_at", "updated_at", "eta")
@@ -91,8 +134,16 @@ class JobStore:
         self._transition = client.register_script(_TRANSITION_LUA)
 
     # -- create and read ------------------------------------------------------------------
-    def create(
+    def create(self, job_id: str, **fields: Any) -> dict[str, Any]:
+        """Write a new ``queued`` record (see ``create_in`` for the fields)."""
+        pipe = self.redis.pipeline(transaction=True)
+        self.create_in(pipe, job_id, **fields)
+        pipe.execute()
+        return self.get(job_id) or {}
+
+    def create_in(
         self,
+        pipe: Any,
         job_id: str,
         *,
         kind: str,
@@ -105,7 +156,9 @@ class JobStore:
         children_total: int = 0,
         eta: float | None = None,
         summary: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> None:
+        """Queue the commands that write a new record on ``pipe`` (a transaction), so the
+        caller can enqueue its message in the same atomic step."""
         now = time.time()
         score = int(now * 1_000_000)
         fields: dict[str, Any] = {
@@ -130,7 +183,6 @@ class JobStore:
             "summary": json.dumps(summary) if summary is not None else None,
         }
         fields.update({k: v for k, v in optional.items() if v is not None})
-        pipe = self.redis.pipeline(transaction=True)
         pipe.hset(q.job_key(job_id), mapping={k: str(v) for k, v in fields.items()})
         for index in (
             q.job_index_key(),
@@ -141,8 +193,6 @@ class JobStore:
             pipe.zadd(index, {job_id: score})
         if parent_id:
             pipe.sadd(q.children_key(parent_id), job_id)
-        pipe.execute()
-        return self.get(job_id) or {}
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         raw = self.redis.hgetall(q.job_key(job_id))
@@ -192,25 +242,35 @@ class JobStore:
         return sorted(found)
 
     # -- transitions ----------------------------------------------------------------------
-    def transition(
-        self, job_id: str, status: str, *, allowed_from: Iterable[str] | None = None,
-        **fields: Any,
-    ) -> tuple[bool, str | None]:
-        """Move a job to ``status`` if its current status is in ``allowed_from``.
+    def transition(self, job_id: str, event: str, **fields: Any) -> tuple[bool, str | None]:
+        """Apply the lifecycle move ``event`` (see ``pools.lifecycle.EVENTS``) to a job.
 
         Returns ``(applied, previous_status)``; ``previous_status`` is None for an unknown job.
-        A field given as ``None`` is removed from the record.
+        A field given as ``None`` is removed from the record. A move into a terminal state (of
+        the job, or of its batch parent) calls the "finished" hooks once.
         """
-        argv: list[str] = [q.PREFIX, status, ",".join(allowed_from or ()), repr(time.time())]
+        if event not in lc.EVENTS:
+            raise ValueError(f"unknown lifecycle event {event!r}")
+        argv: list[str] = [q.PREFIX, event, repr(time.time()), str(self.record_ttl_s)]
         for name, value in fields.items():
             argv += [name, "\0" if value is None else _encode(name, value)]
-        applied, old = self._transition(keys=[q.job_key(job_id)], args=argv)
+        applied, old, parent_event = self._transition(keys=[q.job_key(job_id)], args=argv)
         previous = (old.decode() if isinstance(old, bytes) else old) or None
-        if applied == 1 and status in TERMINAL:
-            self.redis.expire(q.job_key(job_id), self.record_ttl_s)
-        elif applied == 1:
-            self.redis.persist(q.job_key(job_id))
-        return applied == 1, previous
+        if applied != 1:
+            return False, previous
+        if lc.EVENTS[event].target in TERMINAL:
+            self._finished(job_id)
+        parent_event = parent_event.decode() if isinstance(parent_event, bytes) else parent_event
+        if parent_event and lc.EVENTS[parent_event].target in TERMINAL:
+            record = self.get(job_id)
+            if record and record.get("parent_id"):
+                self._finished(record["parent_id"])
+        return True, previous
+
+    def _finished(self, job_id: str) -> None:
+        record = self.get(job_id)
+        if record is not None:
+            lc.emit_finished(self, record)
 
     def exists(self, job_id: str) -> bool:
         return bool(self.redis.exists(q.job_key(job_id)))
@@ -230,9 +290,6 @@ class JobStore:
             if record.get("parent_id"):
                 pipe.srem(q.children_key(record["parent_id"]), job_id)
         pipe.execute()
-
-    def count_attempt(self, job_id: str) -> None:
-        self.redis.hincrby(q.job_key(job_id), "attempts", 1)
 
     def set_fields(self, job_id: str, **fields: Any) -> None:
         mapping = {k: _encode(k, v) for k, v in fields.items() if v is not None}

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
 from dramatiq import Message
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis, dq_name
 from dramatiq.results import ResultMissing
 
 from config.settings import Settings
 from pools import jobs as j
 from pools.admin import QueueAdmin
-from pools.broker import build_result_backend, build_store, on_terminal, redis_client
+from pools.broker import build_result_backend, build_store, redis_client
 from pools.urls import validate_callback_url
 
 log = logging.getLogger(__name__)
@@ -70,11 +73,16 @@ class JobService:
         message = actor.message_with_options(args=tuple(args), kwargs=kwargs or {})
         message = message.copy(message_id=job_id)
         eta = time.time() + delay_ms / 1000 if delay_ms else None
-        self.store.create(job_id, kind=kind, queue=actor.queue_name, actor=actor_name,
-                          message=message.asdict(), parent_id=parent_id,
-                          idempotency_key=idempotency_key, callback_url=callback_url,
-                          eta=eta, summary=summary)
-        self._enqueue_or_forget(message, delay_ms, kind, idempotency_key)
+        record = dict(kind=kind, queue=actor.queue_name, actor=actor_name,
+                      message=message.asdict(), parent_id=parent_id,
+                      idempotency_key=idempotency_key, callback_url=callback_url, eta=eta,
+                      summary=summary)
+        try:
+            enqueue_with_record(self.broker, self.store, message, delay_ms, record)
+        except Exception:
+            if idempotency_key:
+                self.store.release_idempotency(kind, idempotency_key)
+            raise
         return Submission(self.store.get(job_id) or {}, created=True)
 
     def submit_batch(
@@ -148,16 +156,6 @@ class JobService:
         if url:
             validate_callback_url(url, allow_private=self.settings.notify.allow_private_targets)
 
-    def _enqueue_or_forget(self, message: Message, delay_ms: int | None, kind: str,
-                           idempotency_key: str | None) -> None:
-        try:
-            self.broker.enqueue(message, delay=delay_ms)
-        except Exception:
-            self.store.delete(message.message_id)
-            if idempotency_key:
-                self.store.release_idempotency(kind, idempotency_key)
-            raise
-
     def call(self, actor_name: str, *args: Any, timeout_s: float | None = None,
              **kwargs: Any) -> Any:
         """Ask a worker and wait for the answer (see ``pools.rpc``)."""
@@ -187,47 +185,101 @@ class JobService:
 
     # -- retry, cancel, dead letters ------------------------------------------------------
     def retry(self, job_id: str) -> dict[str, Any]:
+        """Run a failed or dead job again; for a batch, its failed and dead children."""
         record = self.get(job_id)
+        if record.get("children_total"):
+            children = [c for c in self.store.get_many(self.store.children(job_id))
+                        if c["status"] in (j.FAILED, j.DEAD)]
+            if not children:
+                raise InvalidTransition(f"batch {job_id} has no failed or dead children to "
+                                        f"retry (it is {record['status']})")
+            self._retry_records(children)
+            return self.get(job_id)
         if record["status"] not in (j.FAILED, j.DEAD):
             raise InvalidTransition(f"only failed or dead jobs can be retried; "
                                     f"job {job_id} is {record['status']}")
-        taken = self.admin.take_dead(record["queue"], [job_id])
-        message = taken[0] if taken else Message(**record["message"])
-        self._requeue(message, allowed=(j.FAILED, j.DEAD))
+        self._retry_records([record])
         return self.get(job_id)
+
+    def _retry_records(self, records: list[dict[str, Any]]) -> None:
+        by_queue: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            by_queue.setdefault(record["queue"], []).append(record)
+        for queue, group in by_queue.items():
+            taken = {m.message_id: m for m in self.admin.take_dead(queue, [r["id"] for r in group])}
+            for record in group:
+                stored = record.get("message")
+                message = taken.get(record["id"]) or (Message(**stored) if stored else None)
+                if message is None:
+                    raise InvalidTransition(f"job {record['id']} kept no message to retry")
+                self._requeue(message)
 
     def requeue_dead(self, queue: str, message_ids: list[str] | None) -> list[str]:
         requeued = []
         for message in self.admin.take_dead(queue, message_ids):
-            self._requeue(message, allowed=(j.DEAD, j.FAILED))
+            self._requeue(message)
             requeued.append(message.message_id)
         return requeued
 
-    def _requeue(self, message: Message, allowed: tuple[str, ...]) -> None:
-        options = {k: v for k, v in message.options.items()
-                   if k not in ("retries", "traceback", "requeue_timestamp", "eta")}
-        fresh = Message(queue_name=message.queue_name.removesuffix(".DQ"),
-                        actor_name=message.actor_name, args=message.args,
-                        kwargs=message.kwargs, options=options,
-                        message_id=message.message_id, message_timestamp=int(time.time() * 1000))
-        self.store.transition(fresh.message_id, j.QUEUED, allowed_from=allowed,
-                              error_type=None, error_message=None, finished_at=None,
-                              has_result=None, cancel_requested=None)
-        self.broker.enqueue(fresh)
+    def _requeue(self, message: Message) -> None:
+        """Back on its queue with fresh retries; its record (if any) ``queued`` again. Were
+        the enqueue to fail after the move, the reconciler re-enqueues from the record."""
+        self.store.transition(message.message_id, "requeue", error_type=None,
+                              error_message=None, finished_at=None, has_result=None,
+                              cancel_requested=None)
+        self.broker.enqueue(fresh_message(message))
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         record = self.get(job_id)
         if record["status"] in j.TERMINAL:
             raise InvalidTransition(f"job {job_id} already {record['status']}")
         self.store.request_cancel(job_id)
-        # Queued or waiting for a retry: it will never run (the middleware skips it).
-        applied, _ = self.store.transition(job_id, j.CANCELLED,
-                                           allowed_from=(j.QUEUED, j.RETRYING),
-                                           finished_at=time.time())
-        if applied:  # finished here, not in a worker: same book-keeping (webhook, metrics)
-            on_terminal(self.broker, self.store, self.get(job_id))
-        for child in self.store.children(job_id):
-            child_record = self.store.get(child)
-            if child_record and child_record["status"] not in j.TERMINAL:
-                self.cancel(child)
+        # Queued or waiting for a retry: it will never run (the middleware skips it). Running:
+        # the actor sees the flag and stops. The store calls the "finished" hooks.
+        self.store.transition(job_id, "cancel", finished_at=time.time())
+        for child in self.store.get_many(self.store.children(job_id)):
+            if child["status"] not in j.TERMINAL:
+                try:
+                    self.cancel(child["id"])
+                except InvalidTransition:  # it finished meanwhile
+                    continue
         return self.get(job_id)
+
+
+def fresh_message(message: Message) -> Message:
+    """A copy of ``message`` for its canonical queue, with no retry history or broker ids."""
+    options = {k: v for k, v in message.options.items()
+               if k not in ("retries", "traceback", "requeue_timestamp", "eta",
+                            "redis_message_id")}
+    return Message(queue_name=message.queue_name.removesuffix(".DQ"),
+                   actor_name=message.actor_name, args=message.args, kwargs=message.kwargs,
+                   options=options, message_id=message.message_id,
+                   message_timestamp=int(time.time() * 1000))
+
+
+def enqueue_with_record(broker: dramatiq.Broker, store: j.JobStore, message: Message,
+                        delay_ms: int | None, record: dict[str, Any]) -> None:
+    """Write the job record and enqueue its message in one Redis transaction: a client
+    never holds the id of a job that has no message, nor is a message run without a record.
+
+    Mirrors ``RedisBroker.enqueue`` (fresh broker id, delay queue with an eta, the enqueue
+    hooks); other brokers get the record, then a plain enqueue."""
+    if not isinstance(broker, RedisBroker):
+        store.create(message.message_id, **record)
+        broker.enqueue(message, delay=delay_ms)
+        return
+    queue_name = message.queue_name
+    message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
+    if delay_ms:
+        queue_name = dq_name(queue_name)
+        message = message.copy(queue_name=queue_name,
+                               options={"eta": current_millis() + delay_ms})
+    broker.emit_before("enqueue", message, delay_ms)
+    pipe = store.redis.pipeline(transaction=True)
+    store.create_in(pipe, message.message_id, **record)
+    broker.scripts["dispatch"](keys=[broker.namespace], client=pipe, args=[
+        "enqueue", current_millis(), queue_name, broker.broker_id, broker.heartbeat_timeout,
+        broker.dead_message_ttl, 0, broker._max_unpack_size(),
+        message.options["redis_message_id"], message.encode()])
+    pipe.execute()
+    broker.emit_after("enqueue", message, delay_ms)

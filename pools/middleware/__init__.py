@@ -3,8 +3,10 @@
 from pools.middleware.heartbeat import Heartbeat
 from pools.middleware.job_state import JobState
 from pools.middleware.parent_watch import ParentWatch
+from pools.middleware.recovery import Recovery
 from pools.middleware.recycle import Recycle
 from pools.middleware.resources import Resources
-from pools.middleware.retries import TypedRetries
+from pools.middleware.retries import DurableResults, TypedRetries
 
-__all__ = ["Heartbeat", "JobState", "ParentWatch", "Recycle", "Resources", "TypedRetries"]
+__all__ = ["DurableResults", "Heartbeat", "JobState", "ParentWatch", "Recovery", "Recycle",
+           "Resources", "TypedRetries"]

@@ -1,10 +1,14 @@
 """Writes every job transition to the job-state store.
 
-queued → running → succeeded | failed (permanent error) | retrying → … → dead (retries spent)
-| cancelled. Messages with no job record (internal ones such as webhooks) pass untouched.
+The moves and their rules are ``pools.lifecycle.EVENTS``; this middleware only says which one
+happened: ``start`` before the actor runs, then ``succeed`` | ``fail`` (permanent error) |
+``retry_later`` | ``die`` (retries spent) | ``stop`` (cancel flag). Messages with no job record
+(internal ones such as webhooks) pass untouched.
+
 Must sit before Retries and Results in the middleware list (Dramatiq runs "after" hooks in
 reverse): it reads ``message.failed`` set by Retries, and a job is only ``succeeded`` once its
-result is stored.
+result is stored. Every write after the actor ran goes through ``through_outage``: an outcome
+that cannot be recorded yet holds the message unacknowledged until Redis answers again.
 """
 
 from __future__ import annotations
@@ -19,18 +23,15 @@ from dramatiq.middleware import Middleware, SkipMessage
 from pools import context
 from pools import jobs as j
 from pools.errors import JobCancelled, JobError, PermanentError
+from pools.outage import through_outage
 
 log = logging.getLogger(__name__)
 
-OnTerminal = Callable[[dict[str, Any]], None]
-
 
 class JobState(Middleware):
-    def __init__(self, store_factory: Callable[[], j.JobStore],
-                 on_terminal: OnTerminal | None = None) -> None:
+    def __init__(self, store_factory: Callable[[], j.JobStore]) -> None:
         self._factory = store_factory
         self._store: j.JobStore | None = None
-        self.on_terminal = on_terminal
 
     @property
     def store(self) -> j.JobStore:
@@ -43,85 +44,56 @@ class JobState(Middleware):
         _ = self.store
 
     def before_process_message(self, broker: Any, message: Any) -> None:
-        record = self.store.get(message.message_id)
+        job_id = message.message_id
+        record = through_outage(lambda: self.store.get(job_id), what=f"reading job {job_id}")
         if record is None:
             return
         if record["status"] in j.TERMINAL:
             # Already finished (a redelivery after a crash between result and ack, or a job
             # cancelled while queued): never run it twice.
-            raise SkipMessage(f"job {message.message_id} is {record['status']}")
+            raise SkipMessage(f"job {job_id} is {record['status']}")
         if record.get("cancel_requested"):
-            self._finish(message.message_id, j.CANCELLED, allowed=j.ACTIVE)
-            raise SkipMessage(f"job {message.message_id} was cancelled")
-        applied, _ = self.store.transition(
-            message.message_id, j.RUNNING, allowed_from=j.ACTIVE, started_at=time.time(),
-            error_type=None, error_message=None,
-        )
+            self._move(job_id, "stop", finished_at=time.time())
+            raise SkipMessage(f"job {job_id} was cancelled")
+        applied = self._move(job_id, "start", started_at=time.time(), error_type=None,
+                             error_message=None)
         if not applied:
-            raise SkipMessage(f"job {message.message_id} is no longer runnable")
-        self.store.count_attempt(message.message_id)
-        self._parent_running(record)
+            raise SkipMessage(f"job {job_id} is no longer runnable")
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
         job_id = message.message_id
-        if not self.store.exists(job_id):
+        if not through_outage(lambda: self.store.exists(job_id), what=f"reading job {job_id}"):
             return
         if exception is None:
-            status = j.CANCELLED if self.store.cancel_requested(job_id) else j.SUCCEEDED
-            self._finish(job_id, status, has_result=1)
+            cancelled = through_outage(lambda: self.store.cancel_requested(job_id),
+                                       what=f"reading job {job_id}")
+            self._move(job_id, "stop" if cancelled else "succeed", has_result=1,
+                       finished_at=time.time())
             return
         kind, text = _describe(exception)
         if isinstance(exception, JobCancelled):
-            self._finish(job_id, j.CANCELLED, error_type=kind, error_message=text)
+            event = "stop"
         elif isinstance(exception, PermanentError):
-            self._finish(job_id, j.FAILED, error_type=kind, error_message=text)
+            event = "fail"
         elif message.failed:
-            self._finish(job_id, j.DEAD, error_type=kind, error_message=text)
+            event = "die"
         else:
-            self.store.transition(job_id, j.RETRYING, allowed_from=(j.RUNNING,),
-                                  error_type=kind, error_message=text,
-                                  retries=message.options.get("retries", 0))
+            self._move(job_id, "retry_later", error_type=kind, error_message=text,
+                       retries=message.options.get("retries", 0))
+            return
+        self._move(job_id, event, error_type=kind, error_message=text, finished_at=time.time())
 
     def after_skip_message(self, broker: Any, message: Any) -> None:
-        if message.failed and self.store.exists(message.message_id):
-            self._finish(message.message_id, j.DEAD, allowed=j.ACTIVE,
-                         error_type="expired", error_message="message too old (age limit)")
+        job_id = message.message_id
+        if message.failed and self.store.exists(job_id):
+            self._move(job_id, "expire", error_type="expired", finished_at=time.time(),
+                       error_message="message too old (age limit)")
 
-    # -- helpers --------------------------------------------------------------------------
-    def _finish(self, job_id: str, status: str, *, allowed: tuple[str, ...] = (j.RUNNING,),
-                **fields: Any) -> None:
-        applied, _ = self.store.transition(job_id, status, allowed_from=allowed,
-                                           finished_at=time.time(), **fields)
-        if not applied:
-            return
-        record = self.store.get(job_id)
-        if record is None:
-            return
-        self._complete_parent(record)
-        if self.on_terminal is not None:
-            try:
-                self.on_terminal(record)
-            except Exception:  # a metrics or webhook hiccup must not fail the job
-                log.exception("on_terminal hook failed for job %s", job_id)
-
-    def _parent_running(self, record: dict[str, Any]) -> None:
-        parent = record.get("parent_id")
-        if parent:
-            self.store.transition(parent, j.RUNNING, allowed_from=(j.QUEUED,),
-                                  started_at=time.time())
-
-    def _complete_parent(self, record: dict[str, Any]) -> None:
-        parent_id = record.get("parent_id")
-        if not parent_id:
-            return
-        parent = self.store.get(parent_id)
-        if not parent or parent["children_done"] < parent["children_total"]:
-            return
-        ok = parent.get("children_succeeded", 0) > 0 or parent["children_total"] == 0
-        self._finish(parent_id, j.SUCCEEDED if ok else j.FAILED, allowed=j.ACTIVE,
-                     **({} if ok else {"error_type": "children",
-                                       "error_message": "every child job failed"}))
+    def _move(self, job_id: str, event: str, **fields: Any) -> bool:
+        applied, _ = through_outage(lambda: self.store.transition(job_id, event, **fields),
+                                    what=f"recording {event} of job {job_id}")
+        return applied
 
 
 def _describe(exception: BaseException) -> tuple[str, str]:

@@ -1,12 +1,33 @@
-"""Retries that know our typed errors: permanent errors and cancellations are never retried."""
+"""Retries that know our typed errors and survive a broker outage.
+
+Permanent errors and cancellations are never retried. The retry of a transient failure is
+enqueued through ``through_outage``: were it dropped during a Redis restart, the message would
+be acknowledged with no retry queued and the job lost.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dramatiq.middleware import Retries
+from dramatiq.results import Results
 
 from pools.errors import JobCancelled, PermanentError
+from pools.outage import through_outage
+
+
+class _DurableEnqueue:
+    """The broker, with ``enqueue`` retried through an outage."""
+
+    def __init__(self, broker: Any) -> None:
+        self._broker = broker
+
+    def enqueue(self, message: Any, *, delay: int | None = None) -> Any:
+        return through_outage(lambda: self._broker.enqueue(message, delay=delay),
+                              what=f"enqueueing the retry of {message.message_id}")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
 
 
 class TypedRetries(Retries):
@@ -21,4 +42,23 @@ class TypedRetries(Retries):
                               exception: BaseException | None = None) -> None:
         if isinstance(exception, PermanentError | JobCancelled):
             return
-        super().after_process_message(broker, message, result=result, exception=exception)
+        super().after_process_message(_DurableEnqueue(broker), message, result=result,
+                                      exception=exception)
+
+
+class DurableResults(Results):
+    """Results stored through an outage (a job is only ``succeeded`` once its result is), and
+    never overwritten by a skipped redelivery of a job that already finished."""
+
+    def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        through_outage(lambda: super(DurableResults, self).after_process_message(
+            broker, message, result=result, exception=exception),
+            what=f"storing the result of {message.message_id}")
+
+    def after_skip_message(self, broker: Any, message: Any) -> None:
+        return  # a skipped job either has its result already or never will
+
+    def after_nack(self, broker: Any, message: Any) -> None:
+        through_outage(lambda: super(DurableResults, self).after_nack(broker, message),
+                       what=f"storing the error of {message.message_id}")

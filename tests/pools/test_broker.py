@@ -42,9 +42,10 @@ def test_the_middleware_stack_orders_job_state_before_retries_and_results():
     broker = build_broker(Settings(), set_global=False)
     names = [type(m).__name__ for m in broker.middleware]
     for expected in ("AgeLimit", "TimeLimit", "ShutdownNotifications", "Callbacks",
-                     "Pipelines", "CurrentMessage", "Results", "PeriodiqMiddleware"):
+                     "Pipelines", "CurrentMessage", "DurableResults", "PeriodiqMiddleware"):
         assert expected in names
-    assert names.index("JobState") < names.index("TypedRetries") < names.index("Results")
+    assert names.index("JobState") < names.index("TypedRetries") < names.index("DurableResults")
+    assert names[0] == "Recovery", "it must see every message a thread takes"
     assert {Heartbeat, JobState, Recycle, Resources, TypedRetries} <= {
         type(m) for m in broker.middleware}
     retries = next(m for m in broker.middleware if isinstance(m, TypedRetries))

@@ -15,7 +15,7 @@ def store(redis_client) -> JobStore:
 
 def test_a_transition_moves_the_job_between_status_indexes(store):
     store.create("a", kind="solve", queue="solve", actor="solve")
-    assert store.transition("a", j.RUNNING, allowed_from=j.ACTIVE) == (True, j.QUEUED)
+    assert store.transition("a", "start") == (True, j.QUEUED)
     assert [r["id"] for r in store.list(status=j.RUNNING).items] == ["a"]
     assert store.list(status=j.QUEUED).items == []
     assert [r["id"] for r in store.list(kind="solve", status=j.RUNNING).items] == ["a"]
@@ -23,14 +23,14 @@ def test_a_transition_moves_the_job_between_status_indexes(store):
 
 def test_a_transition_from_a_disallowed_status_is_refused(store):
     store.create("a", kind="diag", queue="diag", actor="diag")
-    store.transition("a", j.CANCELLED)
-    applied, previous = store.transition("a", j.RUNNING, allowed_from=j.ACTIVE)
+    store.transition("a", "cancel")
+    applied, previous = store.transition("a", "start")
     assert (applied, previous) == (False, j.CANCELLED)
     assert store.get("a")["status"] == j.CANCELLED
 
 
 def test_an_unknown_job_cannot_transition(store):
-    assert store.transition("nope", j.RUNNING) == (False, None)
+    assert store.transition("nope", "start") == (False, None)
 
 
 def test_listing_is_newest_first_and_pages_with_a_cursor(store):
@@ -48,14 +48,17 @@ def test_children_finishing_update_the_parent_counts_once_even_when_retried(stor
     store.create("p", kind="scrape-batch", queue="scrape", actor="scrape", children_total=2)
     for child in ("c1", "c2"):
         store.create(child, kind="scrape", queue="scrape", actor="scrape", parent_id="p")
-        store.transition(child, j.RUNNING)
-    store.transition("c1", j.FAILED, error_type="blocked", error_message="robots")
-    store.transition("c1", j.QUEUED)  # retried through the API
-    store.transition("c1", j.FAILED, error_type="blocked", error_message="robots")
-    store.transition("c2", j.SUCCEEDED)
+        store.transition(child, "start")
+    store.transition("c1", "fail", error_type="blocked", error_message="robots")
+    store.transition("c1", "requeue", error_type=None)  # retried through the API
+    store.transition("c1", "start")
+    store.transition("c1", "fail", error_type="blocked", error_message="robots")
+    store.transition("c2", "succeed")
     parent = store.get("p")
     assert parent["children_done"] == 2
     assert parent["children_failed"] == 1 and parent["children_succeeded"] == 1
+    assert parent["errors_blocked"] == 1, "errors count children, not attempts"
+    assert parent["status"] == j.SUCCEEDED
     assert store.children("p") == ["c1", "c2"]
 
 
@@ -67,7 +70,8 @@ def test_an_idempotency_key_is_held_by_the_first_job(store):
 
 def test_finished_records_expire_and_cleanup_prunes_their_index_entries(store):
     store.create("old", kind="diag", queue="diag", actor="diag")
-    store.transition("old", j.SUCCEEDED)
+    store.transition("old", "start")
+    store.transition("old", "succeed")
     assert 0 < store.redis.ttl("repertory:job:old") <= store.record_ttl_s
     store.redis.delete("repertory:job:old")  # as if the TTL ran out
     assert store.prune_indexes(older_than_s=0) >= 2
