@@ -193,10 +193,11 @@ class Supervisor:
             return 0.0 if lived >= 1 else 1.0
         child.quick_exits += 1
         delay = min(30, 2 ** min(child.quick_exits, 5))
+        hint = (" Its own output above says why (a port in use, the broker unreachable, a bad "
+                "setting?)" if code > 0 else "")
         log.error("%s exited (%s) %.1fs after it started, %d time(s) in a row; restarting it "
-                  "in %ds. Its own output above says why (a port in use, the broker "
-                  "unreachable, a bad setting?)", child.label(), _exit_text(code), lived,
-                  child.quick_exits, delay)
+                  "in %ds.%s", child.label(), _exit_text(code), lived, child.quick_exits, delay,
+                  hint)
         return delay
 
     def stop(self) -> int:
@@ -228,8 +229,8 @@ class Supervisor:
             child.kill_group()
         for child in live:
             child.proc.wait()
-        say(f"{why}: killed {', '.join(c.label() for c in live)} (work they held is "
-            f"redelivered once their broker heartbeat times out)")
+        say(f"{why}: killed {', '.join(c.label() for c in live)} (the messages they held "
+            f"are requeued by the broker's crash recovery)")
         return 1
 
 
