@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pools.errors import PermanentError, TransientError
 from pools.service import InvalidTransition, JobNotFound, ResultExpired
@@ -70,3 +72,42 @@ def install(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: redis.RedisError) -> JSONResponse:
         log.warning("redis unavailable: %s", exc)
         return _problem(503, "the broker is unavailable; nothing was accepted, try again")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status, message = _http_message(request, exc)
+        response = _problem(status, message, **getattr(exc, "extra", {}))
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs the exception with its stack after this answer; the body has none.
+        return _problem(500, "internal error: the server log has the details",
+                        type="internal_error")
+
+
+def _http_message(request: Request, exc: StarletteHTTPException) -> tuple[int, str]:
+    """The status and message for Starlette's and FastAPI's own HTTP errors (unknown route,
+    wrong method, a body that could not be parsed), in words a client can act on."""
+    where = f"{request.method} {request.url.path}"
+    cause = exc.__cause__
+    if isinstance(cause, RecursionError):
+        return 422, "body is not acceptable JSON: it is nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return 422, f"body is not valid UTF-8 (byte {cause.start})"
+    if exc.detail != _phrase(exc.status_code):
+        return exc.status_code, str(exc.detail)
+    if exc.status_code == 404:
+        return 404, f"no route {where}"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        return 405, f"{where} is not allowed" + (f"; allowed: {allowed}" if allowed else "")
+    return exc.status_code, f"{exc.status_code} {exc.detail}: {where}"
+
+
+def _phrase(status: int) -> str | None:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return None

@@ -29,6 +29,17 @@ class ImageSettings(BaseModel):
         default_factory=lambda: ["jpeg", "png", "webp"],
         description="Accepted formats, sniffed from magic bytes (others: HTTP 415).",
     )
+    max_request_bytes: int = Field(
+        256 * 1024 * 1024, ge=1,
+        description="Largest whole POST /v1/images request (every file and form field), "
+        "refused with HTTP 413 before it is read.",
+    )
+    max_inflated_bytes: int = Field(
+        256 * 1024 * 1024, ge=1,
+        description="Most bytes the zip archives of one upload may inflate to, all entries "
+        "together: their declared sizes are checked before anything is inflated and the "
+        "bytes actually inflated are counted while reading (bigger: HTTP 413).",
+    )
     images_per_job: int = Field(
         32, ge=1, le=1024,
         description="Images per job (and message) in a bulk upload: bigger messages mean "
