@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from actors.embed.records import ImageRecords
 from api.deps import AppSettings, IdempotencyKey, ImageId, Service
@@ -18,7 +20,9 @@ from api.schemas.images import (
     to_hit,
 )
 from api.uploads import Upload, parse_metadata, read_uploads
+from pools.service import Submission
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
 MAX_FILES = 10_000
@@ -44,28 +48,44 @@ async def upload_images(
     metadata: Annotated[str | None, Form(examples=['{"color": "red"}'])] = None,
 ) -> ImagesAccepted:
     meta = parse_metadata(metadata)
-    uploads = await read_uploads(files, settings.clip.images, MAX_FILES)
+    uploads = await run_in_threadpool(read_uploads, files, settings.clip.images, MAX_FILES)
     doc = {"product_id": product_id, "name": name, "description": description, "metadata": meta}
-    stored = [_store(service, settings, u, doc) for u in uploads]
-    size = settings.clip.images.images_per_job
-    chunks = [stored[i:i + size] for i in range(0, len(stored), size)]
-    items = [(([s.item() for s, _ in chunk],), {}) for chunk in chunks]
-    if len(items) == 1:
-        sub = service.submit("embed_images", kind="images", args=items[0][0],
-                             idempotency_key=key,
-                             summary={"images": [s.image_id for s, _ in stored]})
-    else:
-        sub = service.submit_batch(
-            "embed_images", kind="images-batch", child_kind="images", items=items,
-            idempotency_key=key, summary={"images": len(stored), "jobs": len(items)},
-            child_summaries=[{"images": [s.image_id for s, _ in chunk],
-                              "filenames": [out.filename for _, out in chunk]}
-                             for chunk in chunks])
+    return await run_in_threadpool(_accept, service, settings, uploads, doc, key)
+
+
+def _accept(service: Service, settings: AppSettings, uploads: list[Upload],
+            doc: dict[str, Any], key: str | None) -> ImagesAccepted:
+    """Store the blobs and records, then queue them; a refused submission takes back what
+    this request wrote (blobs and records that did not exist before it)."""
+    undo = _Undo(service, settings, uploads)
+    try:
+        stored = [_store(service, settings, u, doc) for u in uploads]
+        sub = _submit(service, settings, stored, key)
+    except BaseException:
+        undo()
+        raise
     ImageRecords(service.store.redis).link_job([s.image_id for s, _ in stored], sub.job["id"])
     job_id = sub.job["id"]
     return ImagesAccepted(job_id=job_id, status=sub.job["status"], created=sub.created,
                           images=[out for _, out in stored],
                           links={"self": f"/v1/jobs/{job_id}"})
+
+
+def _submit(service: Service, settings: AppSettings, stored: list[tuple[Any, UploadedImage]],
+            key: str | None) -> Submission:
+    size = settings.clip.images.images_per_job
+    chunks = [stored[i:i + size] for i in range(0, len(stored), size)]
+    items = [(([s.item() for s, _ in chunk],), {}) for chunk in chunks]
+    if len(items) == 1:
+        return service.submit("embed_images", kind="images", args=items[0][0],
+                              idempotency_key=key,
+                              summary={"images": [s.image_id for s, _ in stored]})
+    return service.submit_batch(
+        "embed_images", kind="images-batch", child_kind="images", items=items,
+        idempotency_key=key, summary={"images": len(stored), "jobs": len(items)},
+        child_summaries=[{"images": [s.image_id for s, _ in chunk],
+                          "filenames": [out.filename for _, out in chunk]}
+                         for chunk in chunks])
 
 
 def _store(service: Service, settings: AppSettings, upload: Upload,
@@ -80,6 +100,36 @@ def _store(service: Service, settings: AppSettings, upload: Upload,
                         blob_key=stored.blob_key, format=info.format, width=info.width,
                         height=info.height, duplicate=stored.duplicate)
     return stored, out
+
+
+class _Undo:
+    """What an upload is about to write that does not exist yet, to remove it again; records
+    that existed are put back as they were."""
+
+    def __init__(self, service: Service, settings: AppSettings, uploads: list[Upload]) -> None:
+        from actors.embed.blobs import BlobStore
+        from actors.embed.model import model_id_for
+        from actors.index.collections import point_id
+
+        self.blobs = BlobStore(settings.clip.images.blob_dir)
+        self.records = ImageRecords(service.store.redis)
+        keys = {u.info.sha256 for u in uploads}
+        model = model_id_for(settings.clip)
+        self.new_blobs = [k for k in keys if not self.blobs.exists(k)]
+        self.before = {i: self.records.get(i) for i in (point_id(k, model) for k in keys)}
+
+    def __call__(self) -> None:
+        for blob_key in self.new_blobs:
+            self.blobs.delete(blob_key)
+        try:
+            for image_id, record in self.before.items():
+                self.records.delete(image_id)
+                if record is not None:
+                    self.records.put(image_id, **{k: v for k, v in record.items()
+                                                  if k != "image_id"})
+        except Exception:  # Redis may be what failed; the blobs are gone already
+            log.warning("could not take back the image records of a refused upload",
+                        exc_info=True)
 
 
 @router.get("/stats", response_model=ImageStats, summary="Counts, queue depth, last indexed")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import AppSettings, Service
 from api.errors import HttpProblem
 from api.schemas.images import SearchResults, to_hit
 from api.uploads import read_uploads
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -27,23 +30,52 @@ def search_text(service: Service,
                 limit: Limit = 10,
                 product_id: Annotated[str | None, Query(max_length=200)] = None,
                 filter: FilterParam = None) -> SearchResults:  # noqa: A002 (query name)
+    filters = _filters(filter, product_id)  # a bad filter is a 422 before any worker is asked
     vector = service.call("embed_query", text=q)
-    hits = service.call("search_index", vector, limit, _filters(filter, product_id))
+    hits = service.call("search_index", vector, limit, filters)
     return SearchResults(query=q, hits=[to_hit(h) for h in hits])
 
 
-@router.post("/image", response_model=SearchResults, summary="Images like an uploaded one")
+@router.post("/image", response_model=SearchResults, summary="Images like an uploaded one",
+             description="The query image is validated like an upload and is not kept.")
 async def search_image(service: Service, settings: AppSettings,
                        file: Annotated[UploadFile, File()], limit: Limit = 10,
                        product_id: Annotated[str | None, Query(max_length=200)] = None,
                        filter: FilterParam = None) -> SearchResults:  # noqa: A002
+    filters = _filters(filter, product_id)
+    return await run_in_threadpool(_search_by_image, service, settings, file, limit, filters)
+
+
+def _search_by_image(service: Service, settings: AppSettings, file: UploadFile, limit: int,
+                     filters: dict[str, Any] | None) -> SearchResults:
     from actors.embed.blobs import BlobStore
 
-    (upload,) = await read_uploads([file], settings.clip.images, max_files=1)
-    ref = BlobStore(settings.clip.images.blob_dir).put(upload.data)
-    vector = service.call("embed_query", blob_key=ref.key)
-    hits = service.call("search_index", vector, limit, _filters(filter, product_id))
+    (upload,) = read_uploads([file], settings.clip.images, max_files=1)
+    blobs = BlobStore(settings.clip.images.blob_dir)
+    ref = blobs.put(upload.data)  # the gpu worker reads the query image from the blob store
+    try:
+        vector = service.call("embed_query", blob_key=ref.key)
+    finally:
+        if ref.created:
+            _forget(service, settings, ref.key)
+    hits = service.call("search_index", vector, limit, filters)
     return SearchResults(hits=[to_hit(h) for h in hits])
+
+
+def _forget(service: Service, settings: AppSettings, blob_key: str) -> None:
+    """Delete a query image's blob, unless an upload of the same content (the store is
+    content-addressed) has meanwhile written an image record that uses it."""
+    from actors.embed.blobs import BlobStore
+    from actors.embed.model import model_id_for
+    from actors.embed.records import ImageRecords
+    from actors.index.collections import point_id
+
+    try:
+        image_id = point_id(blob_key, model_id_for(settings.clip))
+        if ImageRecords(service.store.redis).get(image_id) is None:
+            BlobStore(settings.clip.images.blob_dir).delete(blob_key)
+    except Exception:  # the answer (or its error) matters more than this cleanup
+        log.warning("could not delete the query image blob %s", blob_key, exc_info=True)
 
 
 def _filters(raw: str | None, product_id: str | None) -> dict[str, Any] | None:
@@ -53,6 +85,8 @@ def _filters(raw: str | None, product_id: str | None) -> dict[str, Any] | None:
             filters = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise HttpProblem(422, f"filter is not JSON: {exc.msg}") from None
+        except RecursionError:
+            raise HttpProblem(422, "filter is nested too deeply") from None
         if not isinstance(filters, dict):
             raise HttpProblem(422, "filter must be a JSON object")
     if product_id:

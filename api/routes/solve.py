@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import AppSettings, IdempotencyKey, Service
 from api.errors import HttpProblem
@@ -37,14 +38,18 @@ async def submit_solve(
     workers: Annotated[int | None, Query(ge=1)] = None,
     seed: Annotated[int, Query(ge=0)] = 0,
 ) -> Accepted:
+    # The body is at most solve.max_text_bytes: api.limits refuses bigger ones unread.
+    body = await request.body()
+    options = SolveRequestOptions(time_limit_s=time_limit_s, workers=workers, seed=seed)
+    content_type = request.headers.get("content-type", "")
+    return await run_in_threadpool(_submit, service, settings, key, content_type, body, options)
+
+
+def _submit(service: Service, settings: AppSettings, key: str | None, content_type: str,
+            body: bytes, query_options: SolveRequestOptions) -> Accepted:
     from actors.solve.limits import check_limits
 
-    body = await request.body()
-    if len(body) > settings.solve.max_text_bytes:
-        raise HttpProblem(413, f"request body is {len(body)} bytes, the limit "
-                               f"(max_text_bytes) is {settings.solve.max_text_bytes}")
-    req = _parse(request.headers.get("content-type", ""), body,
-                 SolveRequestOptions(time_limit_s=time_limit_s, workers=workers, seed=seed))
+    req = _parse(content_type, body, query_options)
     problem = _problem(req.problem)
     check_limits(problem, settings.solve)
     options = _options(service, req.options)
@@ -63,19 +68,29 @@ def _parse(content_type: str, body: bytes, query_options: SolveRequestOptions) -
     if content_type.startswith("text/plain"):
         from actors.solve.reader import parse_problem_text
 
-        text = body.decode("utf-8", errors="replace")
-        problem = parse_problem_text(text)  # ProblemFormatError → 422 naming the line
+        problem = parse_problem_text(_utf8(body))  # ProblemFormatError → 422 naming the line
         return SolveRequest(problem=problem.model_dump(mode="json"), options=query_options)
     if not content_type.startswith("application/json"):
         raise HttpProblem(415, "send application/json (a SolveRequest) or text/plain "
                                "(the benchmark format)")
     try:
-        return SolveRequest.model_validate(json.loads(body))
+        return SolveRequest.model_validate(json.loads(_utf8(body)))
     except json.JSONDecodeError as exc:
         raise HttpProblem(422, f"body is not JSON: line {exc.lineno} column {exc.colno}: "
                                f"{exc.msg}") from None
+    except RecursionError:
+        raise HttpProblem(422, "body is not acceptable JSON: it is nested too deeply") from None
     except ValidationError as exc:
         raise HttpProblem(422, _describe(exc), details=_details(exc)) from None
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")  # a leading BOM is dropped
+    except UnicodeDecodeError as exc:
+        line = body[:exc.start].count(b"\n") + 1
+        raise HttpProblem(422, f"body is not valid UTF-8: line {line}, byte {exc.start}: "
+                               f"{exc.reason}") from None
 
 
 def _problem(data: dict[str, Any]) -> Any:
