@@ -235,7 +235,10 @@ class Supervisor:
 
 
 def _signal_name(signum: int) -> str:
-    return signal.Signals(signum).name
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _exit_text(code: int | None) -> str:
