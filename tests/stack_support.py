@@ -123,6 +123,14 @@ class Stack:
         return wait_until(lambda: (j := self.job(job_id))["status"] in wanted and j, timeout,
                           what=f"job {job_id} to reach {sorted(wanted)}")
 
+    def runner_pid(self, job_id: str) -> int:
+        """The pid of the worker process running a diag job (diag records each run's pid)."""
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        return int(wait_until(lambda: client.lindex(f"repertory:diag:{job_id}", -1), 10,
+                              what="the worker pid"))
+
     def close(self) -> None:
         for name in list(self.procs):
             self.stop(name)

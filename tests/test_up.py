@@ -117,38 +117,23 @@ def test_no_process_of_the_stack_outlives_up(tmp_path, sig, args):
 
 
 @linux_only
-def test_up_refuses_a_taken_valkey_port_and_starts_nothing(tmp_path):
+@pytest.mark.parametrize("setting", ["REPERTORY_REDIS__EMBEDDED_PORT", "REPERTORY_API__PORT"],
+                         ids=["valkey-port", "api-port"])
+def test_up_refuses_a_taken_port_names_its_setting_and_starts_nothing(tmp_path, setting):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        up = Up(tmp_path, REPERTORY_REDIS__EMBEDDED_PORT=str(port))
+        up = Up(tmp_path, **{setting: str(port)})
         try:
             started = up.run_to_exit()
         finally:
             up.cleanup()
     out = up.output()
     assert up.proc.returncode not in (0, None), out
-    assert f"port {port}" in out and "REPERTORY_REDIS__EMBEDDED_PORT" in out, out
+    assert f"port {port}" in out and setting in out, out
     assert not started, f"started {started} on a taken port:\n{out}"
     assert not marked(up.mark)
-
-
-@linux_only
-def test_up_refuses_a_taken_api_port_and_starts_nothing(tmp_path):
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
-        up = Up(tmp_path, REPERTORY_API__PORT=str(port))
-        try:
-            started = up.run_to_exit()
-        finally:
-            up.cleanup()
-    out = up.output()
-    assert up.proc.returncode not in (0, None), out
-    assert f"port {port}" in out and "REPERTORY_API__PORT" in out, out
-    assert not started, f"started {started} on a taken port:\n{out}"
 
 
 def test_repertory_api_refuses_a_taken_port(tmp_path):

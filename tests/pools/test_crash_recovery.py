@@ -20,8 +20,7 @@ def test_a_job_whose_worker_is_killed_mid_run_completes_once_on_another_worker(m
     client = redis.Redis.from_url(stack.redis_url)
     job_id = stack.submit("/v1/diag", {"mode": "sleep", "seconds": 4})["job_id"]
     stack.wait_status(job_id, "running", timeout=30)
-    victim = int(wait_until(lambda: client.lindex(f"repertory:diag:{job_id}", 0), 10,
-                            what="the worker pid"))
+    victim = stack.runner_pid(job_id)
 
     os.kill(victim, signal.SIGKILL)
 

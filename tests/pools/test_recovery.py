@@ -104,8 +104,7 @@ def test_a_worker_killed_on_an_idle_stack_with_production_settings_has_its_job_d
     client = redis.Redis.from_url(stack.redis_url)
     job_id = stack.submit("/v1/diag", {"mode": "sleep", "seconds": 1})["job_id"]
     stack.wait_status(job_id, "running", timeout=60)
-    victim = int(wait_until(lambda: client.lindex(f"repertory:diag:{job_id}", 0), 10,
-                            what="the worker pid"))
+    victim = stack.runner_pid(job_id)
 
     os.kill(victim, signal.SIGKILL)
     killed = time.monotonic()
