@@ -8,7 +8,8 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench-solve bench-scrape bench-embed bench-search clean venv
+.PHONY: run test lint bench-solve bench-scrape bench-embed bench-search clean venv \
+        bench-deps bench-queue
 
 venv: $(STAMP)
 
@@ -38,6 +39,24 @@ bench-embed: $(STAMP)
 
 bench-search: $(STAMP)
 	$(BIN)/python bench/search.py
+
+# Peers for bench/queue (Celery, RQ, taskiq, Huey) live in their own venv, never in the
+# product's dependencies. The product itself is installed editable (base deps, no torch).
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+bench-deps: $(BENCH_STAMP)
+
+$(BENCH_STAMP): pyproject.toml constraints.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e . \
+	    'celery[redis]' rq taskiq taskiq-redis huey matplotlib py-spy httpx uvloop
+	$(BENCH_VENV)/bin/python -c 'import actors, celery, rq, taskiq, taskiq_redis, huey'
+	touch $(BENCH_STAMP)
+
+bench-queue: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/queue/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,64 @@
+"""How quiet the machine is: busy CPU from /proc/stat, and who else is using it."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from bench.queue import procs
+
+
+def busy_s() -> float:
+    """CPU seconds spent busy (all cores, not idle or iowait) since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / procs.CLK_TCK
+
+
+def _cpu_by_pid() -> dict[int, tuple[float, str]]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = ((int(fields[11]) + int(fields[12])) / procs.CLK_TCK,
+                                  cmd.strip()[:120])
+    return found
+
+
+def busy_others(window_s: float = 2.0, below: float = 0.10) -> list[dict[str, object]]:
+    """Processes (not this one) that used more than ``below`` of a core over ``window_s``."""
+    before = _cpu_by_pid()
+    time.sleep(window_s)
+    after = _cpu_by_pid()
+    mine = os.getpid()
+    out = []
+    for pid, (cpu, cmd) in after.items():
+        used = (cpu - before.get(pid, (0.0, ""))[0]) / window_s
+        if pid != mine and used > below:
+            out.append({"pid": pid, "cores": round(used, 2), "cmd": cmd})
+    return sorted(out, key=lambda p: -float(p["cores"]))  # type: ignore[arg-type]
+
+
+def snapshot() -> dict[str, object]:
+    return {"loadavg": [round(v, 2) for v in os.getloadavg()], "busy": busy_others()}
+
+
+def wait_quiet(max_wait_s: float, poll_s: float = 30.0, say=print) -> dict[str, object]:
+    """Wait (up to ``max_wait_s``) until no other process uses more than a tenth of a core
+    and the 1-minute load is under 1; returns the last snapshot and how long it waited."""
+    started = time.monotonic()
+    while True:
+        snap = snapshot()
+        waited = time.monotonic() - started
+        load1 = snap["loadavg"][0]  # type: ignore[index]
+        if (not snap["busy"] and load1 < 1.0) or waited >= max_wait_s:
+            return {**snap, "waited_s": round(waited), "quiet": not snap["busy"]}
+        say(f"machine busy (load {load1}; {snap['busy'][:3]}); waiting {poll_s:.0f} s")
+        time.sleep(poll_s)

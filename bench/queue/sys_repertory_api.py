@@ -1,0 +1,116 @@
+"""repertory as its users drive it: ``POST /v1/diag {"mode": "ok"}`` to the real API (uvicorn)
+from 32 concurrent clients, the real ``cpu`` pool (``repertory worker --pool cpu``).
+
+The diag actor is the product's: the start of a job is its record's ``started_at`` (set by the
+job-state middleware just before the actor), its end the record's ``finished_at``. A diag run
+also writes its own bookkeeping (``repertory:diag:<id>``; the 10 ms sleep reports progress and
+checks for a cancel each step), which the bench tasks of the other systems do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from bench.queue.common import Adapter, Batch
+from config.queues import PREFIX, job_index_key
+from pools.embedded import free_port
+from pools.jobs import JobStore
+
+BODIES = {"noop": {"mode": "ok"}, "sleep": {"mode": "sleep", "seconds": 0.01}}
+
+
+class RepertoryApiAdapter(Adapter):
+    name = "repertory-api"
+    db = 1
+    clients = 32
+
+    def shape(self) -> str:
+        return f"cpu pool {self.processes} proc × {self.threads} thr; API 1 proc"
+
+    def start(self) -> None:
+        self.port = free_port()
+        var = Path(self.log_dir) / "repertory-var"
+        env = {"REDIS_URL": self.url, "REPERTORY_VAR_DIR": str(var), "HF_HUB_OFFLINE": "1"}
+        self.spawn("api", [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
+                           "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
+                   worker=False, **env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.http = httpx.Client(base_url=self.base, timeout=30)
+        deadline = time.monotonic() + 60
+        while not self._up():
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError("the API did not answer /healthz in 60 s")
+            time.sleep(0.1)
+        self.spawn("pool", [sys.executable, "-m", "repertory_cli.main", "worker", "--pool", "cpu"],
+                   REPERTORY_POOLS__CPU__PROCESSES=str(self.processes),
+                   REPERTORY_POOLS__CPU__THREADS=str(self.threads), **env)
+        self.store = JobStore(self.redis)
+
+    def _up(self) -> bool:
+        try:
+            return self.http.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def submit(self, kind: str, tag: str) -> str:
+        response = self.http.post("/v1/diag", json=BODIES[kind])
+        response.raise_for_status()
+        return response.json()["job_id"]
+
+    def submit_many(self, kind: str, tags: Sequence[str]) -> Batch:
+        """``clients`` concurrent HTTP clients (one event loop) share the submissions."""
+        return asyncio.run(self._submit_many(kind, len(tags)))
+
+    async def _submit_many(self, kind: str, count: int) -> Batch:
+        handles: list[str] = []
+        lat: list[float] = []
+        todo = iter(range(count))
+        limits = httpx.Limits(max_connections=self.clients)
+        clock = time.perf_counter
+        async with httpx.AsyncClient(base_url=self.base, timeout=60, limits=limits) as client:
+            async def one_client() -> None:
+                for _ in todo:
+                    t0 = clock()
+                    response = await client.post("/v1/diag", json=BODIES[kind])
+                    response.raise_for_status()
+                    lat.append(clock() - t0)
+                    handles.append(response.json()["job_id"])
+
+            started = clock()
+            await asyncio.gather(*(one_client() for _ in range(self.clients)))
+            return Batch(handles, clock() - started, lat)
+
+    def wait_next(self, handle: str, timeout_s: float) -> None:
+        # diag appends its pid to this list when it runs (right after the start transition).
+        if self.redis.blpop([f"{PREFIX}:diag:{handle}"], timeout=timeout_s) is None:
+            raise TimeoutError(f"{self.name}: job {handle} did not start in {timeout_s}s")
+
+    def done_count(self) -> int:
+        return int(self.redis.zcard(job_index_key(kind="diag", status="succeeded")))
+
+    def outcomes(self, handles: Sequence[str]) -> dict[str, tuple[float, float]]:
+        found = {}
+        for i in range(0, len(handles), 1000):
+            for record in self.store.get_many(handles[i:i + 1000]):
+                if record.get("started_at"):  # a latency probe may still be finishing
+                    start = float(record["started_at"])
+                    found[record["id"]] = (start, float(record.get("finished_at") or start))
+        return found
+
+    def extra(self) -> dict[str, object]:
+        from bench.queue import procs
+
+        return {"api_rss_mib": round(procs.rss_kib(procs.tree(p.pid for p in self.others))
+                                     / 1024, 1)}
+
+    def close(self) -> None:
+        if getattr(self, "http", None) is not None:
+            self.http.close()
+        super().close()
