@@ -8,8 +8,8 @@ Scenarios (each on a fresh Valkey, API and cpu pool):
 * ``valkey-sigterm`` / ``valkey-sigkill``: ``--jobs`` diag jobs of ``--seconds`` each on
   1 process × 8 threads; once a third of them finished, Valkey is stopped with that signal
   and started again 3 s later on the same data.
-* ``ctrl-c``: 4 jobs running longer than the 3 s grace when the pool gets SIGINT; started
-  again 2 s later.
+* ``ctrl-c``: production-like settings (below); 4 jobs running longer than the 3 s grace
+  when the pool gets SIGINT; started again 2 s later.
 * ``kill-idle``: production-like settings (heartbeat timeout 10 s, default maintenance
   chance, heartbeat 5 s); one job of 1 s on one of two idle worker processes, which gets
   kill -9.
@@ -113,7 +113,7 @@ def valkey_restart(sig: int, jobs: int, seconds: float) -> Callable[[Path], dict
 
 
 def ctrl_c(tmp: Path) -> dict:
-    run = Run(tmp)
+    run = Run(tmp, **PRODUCTION)
     try:
         pool = run.stack.start_pool("cpu", processes=1, threads=4)
         ids = run.submit(4, 8)
