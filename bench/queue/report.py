@@ -28,6 +28,8 @@ METRICS: dict[str, tuple[str, ...]] = {
     "client_cpu_ms_per_submit": ("noop", "enqueue_cpu_ms_per_job", "client"),
     "api_cpu_ms_per_submit": ("noop", "enqueue_cpu_ms_per_job", "api"),
     "redis_cpu_ms_per_submit": ("noop", "enqueue_cpu_ms_per_job", "redis"),
+    "redis_cmds_per_submit": ("noop", "enqueue_redis_cmds_per_job", "all"),
+    "redis_cmds_per_job_drain": ("noop", "drain_redis_cmds_per_job", "all"),
     "api_rss_mib": ("api_rss_mib",),
     "foreign_cpu_share": ("foreign_cpu_share",),
 }
@@ -99,9 +101,9 @@ def _x(value: float | None) -> str:
 def table(summary: dict[str, Any], systems: list[str], configs: list[str]) -> str:
     head = ("| config | system | shape | enqueue/s (1 client) | no-op drain/s | 10 ms drain/s "
             "| start p50 / p99 ms (busy-idle) | start after 1 s idle, median / max ms "
-            "| worker RSS MiB | worker CPU ms/job | no-op drain ÷ dramatiq "
-            "| repertory-actors ÷ this (no-op drain) |")
-    lines = [head, "|" + "---|" * 12]
+            "| worker RSS MiB | worker CPU ms/job | Redis cmds/job (submit + run) "
+            "| no-op drain ÷ dramatiq | repertory-actors ÷ this (no-op drain) |")
+    lines = [head, "|" + "---|" * 13]
     notes = []
     for config in configs:
         for system in systems:
@@ -121,6 +123,7 @@ def table(summary: dict[str, Any], systems: list[str], configs: list[str]) -> st
                 f"| {_f(r['busy_p50_ms'], 1)} / {_f(r['busy_p99_ms'], 1)} "
                 f"| {_f(r['idle_p50_ms'], 0)} / {_f(r['idle_max_ms'], 0)} "
                 f"| {_f(r['rss_mib'])} | {_f(r['worker_cpu_ms_per_job'], 2)} "
+                f"| {_f(r['redis_cmds_per_submit'], 1)} + {_f(r['redis_cmds_per_job_drain'], 1)} "
                 f"| {_x(r['vs_dramatiq']['noop_drain_per_s'])} "
                 f"| {_x(r['ours_over_this']['noop_drain_per_s'])} |")
             if r["errors"]:

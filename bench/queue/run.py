@@ -45,7 +45,8 @@ def trial_argv(args: argparse.Namespace, system: str, processes: int, threads: i
             "--processes", str(processes), "--threads", str(threads), "--url", url,
             "--noop", str(args.noop), "--sleep", str(args.sleep), "--seq", str(args.seq),
             "--idle", str(args.idle), "--idle-gap", str(args.idle_gap),
-            "--fraction", str(fraction), "--log-dir", str(log_dir)]
+            "--fraction", str(fraction), "--log-dir", str(log_dir),
+            *(["--profile", str(args.profile)] if args.profile else [])]
 
 
 def run_trial(args: argparse.Namespace, system: str, config: str, url: str, server_pid: int,
@@ -98,8 +99,8 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help="comma-separated: 1x8 (1 process × 8 threads), 2x8")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--noop", type=int, default=3000, help="no-op jobs per drain")
-    parser.add_argument("--sleep", type=int, default=600, help="10 ms jobs per drain")
+    parser.add_argument("--noop", type=int, default=2000, help="no-op jobs per drain")
+    parser.add_argument("--sleep", type=int, default=500, help="10 ms jobs per drain")
     parser.add_argument("--seq", type=int, default=500, help="busy-idle latency probes")
     parser.add_argument("--idle", type=int, default=5, help="probes after --idle-gap of idle")
     parser.add_argument("--idle-gap", type=float, default=1.0)
@@ -111,6 +112,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT_JSON)
     parser.add_argument("--plot", type=Path, default=OUT_PNG)
     parser.add_argument("--no-save", action="store_true", help="print only; write nothing")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="instead of measuring: one trial per system and config with "
+                             "py-spy on the workers (and the API) during the no-op drain; "
+                             "stacks go to DIR, a summary to stdout")
     args = parser.parse_args()
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
@@ -120,6 +125,11 @@ def main() -> None:
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
+
+    if args.profile:
+        args.profile = args.profile.resolve()
+        args.profile.mkdir(parents=True, exist_ok=True)
+        args.rounds, args.no_save = 1, True
 
     before = (machine.wait_quiet(args.wait_quiet * 60, say=say) if args.wait_quiet
               else machine.snapshot())
@@ -162,6 +172,11 @@ def main() -> None:
     }
     table = report.table(summary, systems, configs)
     print(table)
+    if args.profile:
+        from bench.queue import profile
+
+        for path in sorted(args.profile.glob("*.txt")):
+            print(f"\n{profile.render(path.name, profile.summarise(profile.load(path)))}")
     if not args.no_save:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=1) + "\n")

@@ -19,15 +19,18 @@ The last line of stdout is ``RESULT <json>``.
 from __future__ import annotations
 
 import argparse
+import collections
 import importlib
 import json
+import signal
+import subprocess
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 from bench.queue import procs
-from bench.queue.common import Adapter, pct
+from bench.queue.common import BIN, Adapter, pct
 
 SYSTEMS: dict[str, str] = {
     "repertory-api": "bench.queue.sys_repertory_api:RepertoryApiAdapter",
@@ -96,23 +99,72 @@ def latency(adapter: Adapter, n: int, gap_s: float, prefix: str,
             if n <= 20 else None}
 
 
+class Spy:
+    """``py-spy record`` on a process tree for the length of a ``with`` block (collapsed
+    stacks, non-idle samples only); a no-op without an output path."""
+
+    def __init__(self, pid: int | None, out: Path | None) -> None:
+        self.argv = None if pid is None or out is None else [
+            str(BIN / "py-spy"), "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
+            "--rate", "200", "--format", "raw", "--nolineno", "--gil",
+            "--output", str(out)]
+
+    def __enter__(self) -> Spy:
+        if self.argv:
+            self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # attached and sampling
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.argv:
+            self.proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def redis_calls(adapter: Adapter) -> collections.Counter[str]:
+    """Commands the server has run, by name (those run inside Lua scripts included)."""
+    stats = adapter.redis.info("commandstats")
+    return collections.Counter({k.removeprefix("cmdstat_"): int(v["calls"])
+                                for k, v in stats.items()})
+
+
+def per_job(before: collections.Counter[str], after: collections.Counter[str],
+            n: int) -> dict[str, Any]:
+    delta = after - before
+    delta.pop("info", None)  # our own reads of the counters
+    return {"all": round(sum(delta.values()) / n, 2),
+            "top": {k: round(v / n, 2) for k, v in delta.most_common(8)}}
+
+
 def cpu_ms_per_job(before: float, after: float, n: int) -> float:
     return round((after - before) * 1000 / n, 3)
 
 
-def drain(adapter: Adapter, kind: str, n: int, timeout_s: float,
-          server_pid: int) -> dict[str, Any]:
+def drain(adapter: Adapter, kind: str, n: int, timeout_s: float, server_pid: int,
+          profile: Path | None = None) -> dict[str, Any]:
     """CPU per job: the client and the rest (the API) while submitting, the worker trees and
-    the Redis server while draining, from /proc (so it holds whatever else runs)."""
+    the Redis server while draining, from /proc (so it holds whatever else runs).
+    ``profile``: a folder for py-spy's collapsed stacks of the API while submitting and of
+    the workers while draining (timings then include py-spy's own load)."""
     adapter.reset()
     base = adapter.done_count()
     others = procs.tree(p.pid for p in adapter.others)
     adapter.pause()
     try:
-        cpu0 = (time.process_time(), procs.cpu_s(others), procs.cpu_s([server_pid]))
-        batch = adapter.submit_many(kind, [f"{kind[0]}{i}" for i in range(n)])
-        cpu1 = (time.process_time(), procs.cpu_s(others), procs.cpu_s([server_pid]))
+        with Spy(adapter.others[0].pid if adapter.others else None,
+                 profile and profile / f"{adapter.name}-api-{kind}.txt"):
+            cpu0 = (time.process_time(), procs.cpu_s(others), procs.cpu_s([server_pid]))
+            calls0 = redis_calls(adapter)
+            batch = adapter.submit_many(kind, [f"{kind[0]}{i}" for i in range(n)])
+            calls1 = redis_calls(adapter)
+            cpu1 = (time.process_time(), procs.cpu_s(others), procs.cpu_s([server_pid]))
     finally:
+        spy = Spy(adapter.workers[0].pid, profile and profile / f"{adapter.name}-workers-"
+                  f"{kind}-{adapter.processes}x{adapter.threads}.txt").__enter__()
         resumed = time.time()
         adapter.resume()
     workers = adapter.worker_pids()
@@ -125,7 +177,8 @@ def drain(adapter: Adapter, kind: str, n: int, timeout_s: float,
         "enqueue_cpu_ms_per_job": {
             "client": cpu_ms_per_job(cpu0[0], cpu1[0], n),
             "api": cpu_ms_per_job(cpu0[1], cpu1[1], n) if others else None,
-            "redis": cpu_ms_per_job(cpu0[2], cpu1[2], n)}}
+            "redis": cpu_ms_per_job(cpu0[2], cpu1[2], n)},
+        "enqueue_redis_cmds_per_job": per_job(calls0, calls1, n)}
     try:
         wait_count(adapter, base, n, timeout_s)
     except TimeoutError as exc:
@@ -133,7 +186,10 @@ def drain(adapter: Adapter, kind: str, n: int, timeout_s: float,
         out.update(error=str(exc), done=done,
                    drain_per_s=round(done / (time.time() - resumed), 1))
         return out
+    finally:
+        spy.__exit__()
     workers = adapter.worker_pids()
+    out["drain_redis_cmds_per_job"] = per_job(calls1, redis_calls(adapter), n)
     out["drain_cpu_ms_per_job"] = {"workers": cpu_ms_per_job(work0[0], procs.cpu_s(workers), n),
                                    "redis": cpu_ms_per_job(work0[1], procs.cpu_s([server_pid]),
                                                            n)}
@@ -168,7 +224,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["idle_latency"] = latency(adapter, args.idle, args.idle_gap, "i")
         phase = "no-op drain"
         result["noop"] = drain(adapter, "noop", scaled(args.noop), args.drain_timeout,
-                               server)
+                               server, Path(args.profile) if args.profile else None)
         result["rss_mib_after_noop"] = round(procs.rss_kib(adapter.worker_pids()) / 1024, 1)
         result["worker_processes"] = len(adapter.worker_pids())
         phase = "sleep drain"
@@ -206,6 +262,7 @@ def main() -> None:
     parser.add_argument("--boot-timeout", type=float, default=90.0)
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     parser.add_argument("--log-dir", default="/tmp/bench-queue-logs")
+    parser.add_argument("--profile", help="folder for py-spy stacks of the no-op drain")
     args = parser.parse_args()
     print("RESULT " + json.dumps(run(args)), flush=True)
 
