@@ -12,7 +12,6 @@ from typing import Any
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
@@ -30,7 +29,6 @@ from pools import lifecycle, metrics
 from pools.errors import quiet_typed_errors
 from pools.jobs import JobStore
 from pools.middleware import (
-    DurableResults,
     Heartbeat,
     JobState,
     ParentWatch,
@@ -38,8 +36,10 @@ from pools.middleware import (
     Recycle,
     Resources,
     TypedRetries,
+    durable_results,
 )
 from pools.outage import through_outage
+from pools.redis_broker import RepertoryBroker
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def build_result_backend(settings: Settings, client: redis.Redis | None = None) 
 
 def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Broker:
     jobs = settings.jobs
-    broker = RedisBroker(
+    broker = RepertoryBroker(
         url=redis_url(settings),
         namespace=settings.redis.namespace,
         heartbeat_timeout=settings.redis.heartbeat_timeout_ms,
@@ -94,8 +94,8 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
         job_state,
         TypedRetries(max_retries=jobs.max_retries, min_backoff=jobs.min_backoff_ms,
                      max_backoff=jobs.max_backoff_ms),
-        DurableResults(backend=build_result_backend(settings),
-                       result_ttl=jobs.result_ttl_s * 1000),
+        durable_results(backend=build_result_backend(settings),
+                        result_ttl=jobs.result_ttl_s * 1000),
         Heartbeat(lambda: redis_client(settings), pool=settings.pools.current,
                   interval_s=settings.pools.heartbeat_interval_s),
         Recycle(settings.pools.max_tasks_per_child, supervised=settings.pools.current is not None),

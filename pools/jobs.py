@@ -30,85 +30,7 @@ from pools.lifecycle import (  # noqa: F401 (re-exported: callers read states fr
     SUCCEEDED,
     TERMINAL,
 )
-
-# One move of one record, checked against the lifecycle table, with its indexes, its TTL and
-# its batch parent's counters and status in the same atomic step.
-_TRANSITION_LUA = lc.lua_table() + r"""
-local key, prefix, event, now, ttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local move = EVENTS[event]
-local old = redis.call('hget', key, 'status')
-if not old then return {-1, '', ''} end
-if not move.from[old] then return {0, old, ''} end
-local new = move.to
-local old_etype = redis.call('hget', key, 'error_type') or ''
-
-local function reindex(k, from, to)
-  if from == to then return end
-  local id, kind = redis.call('hget', k, 'id'), redis.call('hget', k, 'kind')
-  local score = redis.call('hget', k, 'score')
-  redis.call('zrem', prefix .. ':jobs:status:' .. from, id)
-  redis.call('zrem', prefix .. ':jobs:kind:' .. kind .. ':status:' .. from, id)
-  redis.call('zadd', prefix .. ':jobs:status:' .. to, score, id)
-  redis.call('zadd', prefix .. ':jobs:kind:' .. kind .. ':status:' .. to, score, id)
-  if TERMINAL[to] then redis.call('expire', k, ttl) else redis.call('persist', k) end
-end
-
-for i = 5, #ARGV, 2 do
-  if ARGV[i + 1] == '\0' then redis.call('hdel', key, ARGV[i])
-  else redis.call('hset', key, ARGV[i], ARGV[i + 1]) end
-end
-redis.call('hset', key, 'status', new, 'updated_at', now)
-if move.attempt then redis.call('hincrby', key, 'attempts', 1) end
-reindex(key, old, new)
-
-local parent = redis.call('hget', key, 'parent_id')
-if not parent or parent == '' then return {1, old, ''} end
-local pkey = prefix .. ':job:' .. parent
-local pstatus = redis.call('hget', pkey, 'status')
-if not pstatus then return {1, old, ''} end
-local new_etype = redis.call('hget', key, 'error_type') or ''
-if TERMINAL[old] and old ~= new then
-  redis.call('hincrby', pkey, 'children_' .. old, -1)
-  redis.call('hincrby', pkey, 'children_done', -1)
-  if old ~= 'succeeded' and old_etype ~= '' then
-    if redis.call('hincrby', pkey, 'errors_' .. old_etype, -1) <= 0 then
-      redis.call('hdel', pkey, 'errors_' .. old_etype)
-    end
-  end
-end
-if TERMINAL[new] and old ~= new then
-  redis.call('hincrby', pkey, 'children_' .. new, 1)
-  redis.call('hincrby', pkey, 'children_done', 1)
-  if new ~= 'succeeded' and new_etype ~= '' then
-    redis.call('hincrby', pkey, 'errors_' .. new_etype, 1)
-  end
-end
-
-local pevent = ''
-local done = tonumber(redis.call('hget', pkey, 'children_done') or '0')
-local total = tonumber(redis.call('hget', pkey, 'children_total') or '0')
-if TERMINAL[new] and done >= total then
-  local ok = tonumber(redis.call('hget', pkey, 'children_succeeded') or '0')
-  if redis.call('hget', pkey, 'cancel_requested') == '1' then pevent = 'settle_cancelled'
-  elseif ok > 0 then pevent = 'settle_ok' else pevent = 'settle_failed' end
-elseif TERMINAL[old] and not TERMINAL[new] then pevent = 'reopen'
-elseif new == 'running' then pevent = 'open' end
-if pevent == '' or not EVENTS[pevent].from[pstatus] then return {1, old, ''} end
-local pnew = EVENTS[pevent].to
-redis.call('hset', pkey, 'status', pnew, 'updated_at', now)
-if TERMINAL[pnew] then
-  redis.call('hset', pkey, 'finished_at', now)
-  if pnew == 'failed' then
-    redis.call('hset', pkey, 'error_type', 'children', 'error_message', 'every child job failed')
-  end
-else
-  redis.call('hdel', pkey, 'finished_at', 'error_type', 'error_message')
-  if pevent == 'open' then redis.call('hset', pkey, 'started_at', now) end
-end
-reindex(pkey, pstatus, pnew)
-return {1, old, pevent}
-"""
-
+from pools.scripts import TRANSITION_LUA
 
 _INT_FIELDS = ("attempts", "children_total", "children_done", "cancel_requested")
 _FLOAT_FIELDS = ("created_at", "started_at", "finished_at", "updated_at", "eta")
@@ -117,6 +39,54 @@ _JSON_FIELDS = ("progress", "message", "summary")
 
 def new_job_id() -> str:
     return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A new record as Redis stores it: its fields, its index keys and its score."""
+
+    fields: dict[str, str]
+    score: int
+    indexes: tuple[str, ...]
+    children_key: str | None
+
+    def decoded(self) -> dict[str, Any]:
+        return decode_record({k.encode(): v.encode() for k, v in self.fields.items()})
+
+
+def new_record(job_id: str, *, kind: str, queue: str, actor: str,
+               message: dict[str, Any] | None = None, parent_id: str | None = None,
+               idempotency_key: str | None = None, callback_url: str | None = None,
+               children_total: int = 0, eta: float | None = None,
+               summary: dict[str, Any] | None = None) -> NewRecord:
+    now = time.time()
+    score = int(now * 1_000_000)
+    fields: dict[str, Any] = {
+        "id": job_id, "kind": kind, "queue": queue, "actor": actor, "status": QUEUED,
+        "attempts": 0, "created_at": now, "updated_at": now, "score": score,
+        "children_total": children_total, "children_done": 0,
+    }
+    optional = {
+        "parent_id": parent_id,
+        "idempotency_key": idempotency_key,
+        "callback_url": callback_url,
+        "eta": eta,
+        "message": json.dumps(message) if message is not None else None,
+        "summary": json.dumps(summary) if summary is not None else None,
+    }
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    indexes = (q.job_index_key(), q.job_index_key(kind=kind), q.job_index_key(status=QUEUED),
+               q.job_index_key(kind=kind, status=QUEUED))
+    return NewRecord({k: str(v) for k, v in fields.items()}, score, indexes,
+                     q.children_key(parent_id) if parent_id else None)
+
+
+@dataclass(frozen=True)
+class Moved:
+    applied: bool
+    previous: str | None
+    event: str
+    record: dict[str, Any] | None  # when the move finished the job
 
 
 @dataclass(frozen=True)
@@ -131,68 +101,20 @@ class JobStore:
     def __init__(self, client: redis.Redis, *, record_ttl_s: int = 7 * 86_400) -> None:
         self.redis = client
         self.record_ttl_s = record_ttl_s
-        self._transition = client.register_script(_TRANSITION_LUA)
+        self._transition = client.register_script(TRANSITION_LUA)
 
     # -- create and read ------------------------------------------------------------------
     def create(self, job_id: str, **fields: Any) -> dict[str, Any]:
-        """Write a new ``queued`` record (see ``create_in`` for the fields)."""
+        """Write a new ``queued`` record (see ``new_record`` for the fields)."""
+        record = new_record(job_id, **fields)
         pipe = self.redis.pipeline(transaction=True)
-        self.create_in(pipe, job_id, **fields)
+        pipe.hset(q.job_key(job_id), mapping=record.fields)
+        for index in record.indexes:
+            pipe.zadd(index, {job_id: record.score})
+        if record.children_key:
+            pipe.sadd(record.children_key, job_id)
         pipe.execute()
         return self.get(job_id) or {}
-
-    def create_in(
-        self,
-        pipe: Any,
-        job_id: str,
-        *,
-        kind: str,
-        queue: str,
-        actor: str,
-        message: dict[str, Any] | None = None,
-        parent_id: str | None = None,
-        idempotency_key: str | None = None,
-        callback_url: str | None = None,
-        children_total: int = 0,
-        eta: float | None = None,
-        summary: dict[str, Any] | None = None,
-    ) -> None:
-        """Queue the commands that write a new record on ``pipe`` (a transaction), so the
-        caller can enqueue its message in the same atomic step."""
-        now = time.time()
-        score = int(now * 1_000_000)
-        fields: dict[str, Any] = {
-            "id": job_id,
-            "kind": kind,
-            "queue": queue,
-            "actor": actor,
-            "status": QUEUED,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
-            "score": score,
-            "children_total": children_total,
-            "children_done": 0,
-        }
-        optional = {
-            "parent_id": parent_id,
-            "idempotency_key": idempotency_key,
-            "callback_url": callback_url,
-            "eta": eta,
-            "message": json.dumps(message) if message is not None else None,
-            "summary": json.dumps(summary) if summary is not None else None,
-        }
-        fields.update({k: v for k, v in optional.items() if v is not None})
-        pipe.hset(q.job_key(job_id), mapping={k: str(v) for k, v in fields.items()})
-        for index in (
-            q.job_index_key(),
-            q.job_index_key(kind=kind),
-            q.job_index_key(status=QUEUED),
-            q.job_index_key(kind=kind, status=QUEUED),
-        ):
-            pipe.zadd(index, {job_id: score})
-        if parent_id:
-            pipe.sadd(q.children_key(parent_id), job_id)
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         raw = self.redis.hgetall(q.job_key(job_id))
@@ -249,28 +171,53 @@ class JobStore:
         A field given as ``None`` is removed from the record. A move into a terminal state (of
         the job, or of its batch parent) calls the "finished" hooks once.
         """
+        moved = self.move(job_id, event, **fields)
+        return moved.applied, moved.previous
+
+    def move(self, job_id: str, event: str, **fields: Any) -> Moved:
+        """``transition``, with the event actually applied (``start`` and ``succeed`` become
+        ``stop`` when the cancel flag is set) and the record when it finished."""
+        keys, args = self.move_args(job_id, event, **fields)
+        return self.moved(job_id, self._transition(keys=keys, args=args))
+
+    def move_args(self, job_id: str, event: str, *, ack: tuple[str, str, str] | None = None,
+                  **fields: Any) -> tuple[list[str], list[str]]:
+        """The transition script's keys and arguments (for callers that pipeline it).
+
+        ``ack``: ``(unacked set, queue's bodies hash, broker message id)``: the script then
+        acknowledges the message in the same step."""
         if event not in lc.EVENTS:
             raise ValueError(f"unknown lifecycle event {event!r}")
-        argv: list[str] = [q.PREFIX, event, repr(time.time()), str(self.record_ttl_s)]
+        keys = [q.job_key(job_id)]
+        if ack is not None:
+            keys += [ack[0], ack[1]]
+        args: list[str] = [q.PREFIX, event, repr(time.time()), str(self.record_ttl_s),
+                           ack[2] if ack is not None else ""]
         for name, value in fields.items():
-            argv += [name, "\0" if value is None else _encode(name, value)]
-        applied, old, parent_event = self._transition(keys=[q.job_key(job_id)], args=argv)
-        previous = (old.decode() if isinstance(old, bytes) else old) or None
-        if applied != 1:
-            return False, previous
-        if lc.EVENTS[event].target in TERMINAL:
-            self._finished(job_id)
-        parent_event = parent_event.decode() if isinstance(parent_event, bytes) else parent_event
-        if parent_event and lc.EVENTS[parent_event].target in TERMINAL:
-            record = self.get(job_id)
-            if record and record.get("parent_id"):
-                self._finished(record["parent_id"])
-        return True, previous
+            args += [name, "\0" if value is None else _encode(name, value)]
+        return keys, args
 
-    def _finished(self, job_id: str) -> None:
-        record = self.get(job_id)
-        if record is not None:
-            lc.emit_finished(self, record)
+    @property
+    def move_sha(self) -> str:
+        return self._transition.sha
+
+    def load_scripts(self) -> None:
+        self._transition.sha = self.redis.script_load(self._transition.script)
+
+    def moved(self, job_id: str, reply: list[Any]) -> Moved:
+        """Read the script's reply; call the "finished" hooks for what it finished."""
+        applied, old, parent_event, event, raw = reply
+        moved = Moved(applied == 1, _text(old) or None, _text(event),
+                      decode_record(dict(zip(raw[::2], raw[1::2], strict=True))) if raw
+                      else None)
+        if moved.record is not None:
+            lc.emit_finished(self, moved.record)
+        parent_event = _text(parent_event)
+        if moved.applied and parent_event and lc.EVENTS[parent_event].target in TERMINAL:
+            parent_id = (moved.record or self.get(job_id) or {}).get("parent_id")
+            if parent_id and (parent := self.get(parent_id)) is not None:
+                lc.emit_finished(self, parent)
+        return moved
 
     def exists(self, job_id: str) -> bool:
         return bool(self.redis.exists(q.job_key(job_id)))
@@ -329,6 +276,10 @@ class JobStore:
                 if not self.redis.exists(q.job_key(member.decode())):
                     removed += self.redis.zrem(key, member)
         return removed
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
 
 
 def _encode(name: str, value: Any) -> str:

@@ -42,13 +42,16 @@ class Move:
     target: str
     why: str
     attempt: bool = False  # the move starts one more run of the job
+    #: The move made instead when the record's cancel flag is set (checked in the same step).
+    if_cancelled: str = ""
 
 
 EVENTS: dict[str, Move] = {
     # A worker and its middleware.
     "start": Move(ACTIVE, RUNNING, "a worker took the message (again, after a crash)",
-                  attempt=True),
-    "succeed": Move((RUNNING,), SUCCEEDED, "the actor returned and its result is stored"),
+                  attempt=True, if_cancelled="stop"),
+    "succeed": Move((RUNNING,), SUCCEEDED, "the actor returned and its result is stored",
+                    if_cancelled="stop"),
     "fail": Move((RUNNING,), FAILED, "a permanent error: retrying cannot help"),
     "retry_later": Move((RUNNING,), RETRYING, "a transient error with retries left"),
     "die": Move((RUNNING,), DEAD, "a transient error with no retries left"),
@@ -81,7 +84,7 @@ def lua_table() -> str:
         sources = ", ".join(f"{s} = true" for s in move.sources)
         attempt = "true" if move.attempt else "false"
         rows.append(f"  {name} = {{to = '{move.target}', attempt = {attempt}, "
-                    f"from = {{{sources}}}}}")
+                    f"if_cancelled = '{move.if_cancelled}', from = {{{sources}}}}}")
     terminal = ", ".join(f"{s} = true" for s in sorted(TERMINAL))
     return ("local EVENTS = {\n" + ",\n".join(rows) + "\n}\n"
             f"local TERMINAL = {{{terminal}}}\n")

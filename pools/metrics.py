@@ -6,6 +6,10 @@ kind and status and queue depths, in Prometheus text format at ``/metrics``.
 
 from __future__ import annotations
 
+import atexit
+import logging
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,18 +19,80 @@ from prometheus_client.registry import Collector
 
 from config.queues import DURATIONS_KEY, GAUGES_KEY
 
+log = logging.getLogger(__name__)
+
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 
 def record_duration(client: redis.Redis, kind: str, status: str, seconds: float) -> None:
-    pipe = client.pipeline(transaction=False)
-    base = f"{kind}|{status}"
-    for bound in BUCKETS:
-        if seconds <= bound:
-            pipe.hincrby(DURATIONS_KEY, f"{base}|{bound}", 1)
-    pipe.hincrby(DURATIONS_KEY, f"{base}|+Inf", 1)
-    pipe.hincrbyfloat(DURATIONS_KEY, f"{base}|sum", seconds)
-    pipe.execute()
+    """Count a finished job in the duration histogram. Buffered: one process's counts reach
+    Redis within ``FLUSH_EVERY_S`` in one round trip, not one per job."""
+    _buffer.add(client, f"{kind}|{status}", seconds)
+
+
+def flush_durations() -> None:
+    _buffer.flush()
+
+
+FLUSH_EVERY_S = 0.5
+
+
+class _DurationBuffer:
+    def __init__(self) -> None:
+        self._counts: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._client: redis.Redis | None = None
+        self._thread: threading.Thread | None = None
+
+    def add(self, client: redis.Redis, base: str, seconds: float) -> None:
+        with self._lock:
+            self._client = client
+            for bound in BUCKETS:
+                if seconds <= bound:
+                    self._bump(f"{base}|{bound}", 1)
+            self._bump(f"{base}|+Inf", 1)
+            self._bump(f"{base}|sum", seconds)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="repertory-metrics",
+                                                daemon=True)
+                self._thread.start()
+                atexit.register(self._flush_quietly)
+
+    def _bump(self, field: str, value: float) -> None:
+        self._counts[field] = self._counts.get(field, 0) + value
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_EVERY_S)
+            self._flush_quietly()
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.flush()
+        except redis.RedisError as exc:  # kept, and sent with the next flush
+            log.debug("metrics flush failed: %s", exc)
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts, client = self._counts, {}, self._client
+        if not counts or client is None:
+            return
+        pipe = client.pipeline(transaction=False)
+        for field, value in counts.items():
+            if field.endswith("|sum"):
+                pipe.hincrbyfloat(DURATIONS_KEY, field, value)
+            else:
+                pipe.hincrby(DURATIONS_KEY, field, int(value))
+        try:
+            pipe.execute()
+        except redis.RedisError:
+            with self._lock:  # put them back for the next flush
+                for field, value in counts.items():
+                    self._bump(field, value)
+            raise
+
+
+_buffer = _DurationBuffer()
 
 
 def set_gauge(client: redis.Redis, name: str, value: float, **labels: str) -> None:

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
 from dramatiq import Message
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.common import current_millis, dq_name
 from dramatiq.results import ResultMissing
 
 from config.settings import Settings
 from pools import jobs as j
 from pools.admin import QueueAdmin
 from pools.broker import build_result_backend, build_store, redis_client
+from pools.submit import submit_with_record
 from pools.urls import validate_callback_url
 
 log = logging.getLogger(__name__)
@@ -78,12 +76,12 @@ class JobService:
                       idempotency_key=idempotency_key, callback_url=callback_url, eta=eta,
                       summary=summary)
         try:
-            enqueue_with_record(self.broker, self.store, message, delay_ms, record)
+            created = submit_with_record(self.broker, self.store, message, delay_ms, record)
         except Exception:
             if idempotency_key:
                 self.store.release_idempotency(kind, idempotency_key)
             raise
-        return Submission(self.store.get(job_id) or {}, created=True)
+        return Submission(created, created=True)
 
     def submit_batch(
         self, actor_name: str, *, kind: str, items: Sequence[tuple[Sequence[Any], dict]],
@@ -255,31 +253,3 @@ def fresh_message(message: Message) -> Message:
                    actor_name=message.actor_name, args=message.args, kwargs=message.kwargs,
                    options=options, message_id=message.message_id,
                    message_timestamp=int(time.time() * 1000))
-
-
-def enqueue_with_record(broker: dramatiq.Broker, store: j.JobStore, message: Message,
-                        delay_ms: int | None, record: dict[str, Any]) -> None:
-    """Write the job record and enqueue its message in one Redis transaction: a client
-    never holds the id of a job that has no message, nor is a message run without a record.
-
-    Mirrors ``RedisBroker.enqueue`` (fresh broker id, delay queue with an eta, the enqueue
-    hooks); other brokers get the record, then a plain enqueue."""
-    if not isinstance(broker, RedisBroker):
-        store.create(message.message_id, **record)
-        broker.enqueue(message, delay=delay_ms)
-        return
-    queue_name = message.queue_name
-    message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
-    if delay_ms:
-        queue_name = dq_name(queue_name)
-        message = message.copy(queue_name=queue_name,
-                               options={"eta": current_millis() + delay_ms})
-    broker.emit_before("enqueue", message, delay_ms)
-    pipe = store.redis.pipeline(transaction=True)
-    store.create_in(pipe, message.message_id, **record)
-    broker.scripts["dispatch"](keys=[broker.namespace], client=pipe, args=[
-        "enqueue", current_millis(), queue_name, broker.broker_id, broker.heartbeat_timeout,
-        broker.dead_message_ttl, 0, broker._max_unpack_size(),
-        message.options["redis_message_id"], message.encode()])
-    pipe.execute()
-    broker.emit_after("enqueue", message, delay_ms)

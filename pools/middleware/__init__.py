@@ -6,7 +6,7 @@ from pools.middleware.parent_watch import ParentWatch
 from pools.middleware.recovery import Recovery
 from pools.middleware.recycle import Recycle
 from pools.middleware.resources import Resources
-from pools.middleware.retries import DurableResults, TypedRetries
+from pools.middleware.retries import TypedRetries, durable_results
 
-__all__ = ["DurableResults", "Heartbeat", "JobState", "ParentWatch", "Recovery", "Recycle",
-           "Resources", "TypedRetries"]
+__all__ = ["Heartbeat", "JobState", "ParentWatch", "Recovery", "Recycle", "Resources",
+           "TypedRetries", "durable_results"]

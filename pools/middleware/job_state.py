@@ -7,8 +7,9 @@ happened: ``start`` before the actor runs, then ``succeed`` | ``fail`` (permanen
 
 Must sit before Retries and Results in the middleware list (Dramatiq runs "after" hooks in
 reverse): it reads ``message.failed`` set by Retries, and a job is only ``succeeded`` once its
-result is stored. Every write after the actor ran goes through ``through_outage``: an outcome
-that cannot be recorded yet holds the message unacknowledged until Redis answers again.
+result is stored. The finishing move rides with the message's ack (``pools.committer``): the
+record never says finished while the message is pending, nor is a message acknowledged
+without its outcome; through an outage both wait until Redis answers again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dramatiq.middleware import Middleware, SkipMessage
 
 from pools import context
 from pools import jobs as j
+from pools.committer import Committer
 from pools.errors import JobCancelled, JobError, PermanentError
 from pools.outage import through_outage
 
@@ -43,33 +45,38 @@ class JobState(Middleware):
     def after_process_boot(self, broker: Any) -> None:
         _ = self.store
 
+    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+        if hasattr(broker, "committer"):  # a RepertoryBroker: acks go with the moves
+            broker.committer = Committer(broker, self.store)
+
     def before_process_message(self, broker: Any, message: Any) -> None:
+        """One round trip: ``start`` is refused for a finished job and becomes ``stop`` when
+        the cancel flag is set (see ``pools.lifecycle``)."""
         job_id = message.message_id
-        record = through_outage(lambda: self.store.get(job_id), what=f"reading job {job_id}")
-        if record is None:
+        fields = {"started_at": time.time(), "error_type": None, "error_message": None}
+        committer = getattr(broker, "committer", None)
+        if committer is not None:
+            moved = committer.move_now(job_id, "start", **fields)
+        else:
+            moved = through_outage(lambda: self.store.move(job_id, "start", **fields),
+                                   what=f"recording the start of job {job_id}")
+        if moved.previous is None:
+            return  # no record: an internal message (webhook, RPC)
+        if moved.applied and moved.event == "start":
+            message._repertory_job = True
             return
-        if record["status"] in j.TERMINAL:
-            # Already finished (a redelivery after a crash between result and ack, or a job
-            # cancelled while queued): never run it twice.
-            raise SkipMessage(f"job {job_id} is {record['status']}")
-        if record.get("cancel_requested"):
-            self._move(job_id, "stop", finished_at=time.time())
+        if moved.applied:
             raise SkipMessage(f"job {job_id} was cancelled")
-        applied = self._move(job_id, "start", started_at=time.time(), error_type=None,
-                             error_message=None)
-        if not applied:
-            raise SkipMessage(f"job {job_id} is no longer runnable")
+        # Already finished (a redelivery after a crash between result and ack, or a job
+        # cancelled while queued): never run it twice.
+        raise SkipMessage(f"job {job_id} is {moved.previous}")
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
-        job_id = message.message_id
-        if not through_outage(lambda: self.store.exists(job_id), what=f"reading job {job_id}"):
+        if not getattr(message, "_repertory_job", False):
             return
-        if exception is None:
-            cancelled = through_outage(lambda: self.store.cancel_requested(job_id),
-                                       what=f"reading job {job_id}")
-            self._move(job_id, "stop" if cancelled else "succeed", has_result=1,
-                       finished_at=time.time())
+        if exception is None:  # becomes "stop" in the same step when the flag is set
+            self._finish(broker, message, "succeed", has_result=1, finished_at=time.time())
             return
         kind, text = _describe(exception)
         if isinstance(exception, JobCancelled):
@@ -79,16 +86,25 @@ class JobState(Middleware):
         elif message.failed:
             event = "die"
         else:
-            self._move(job_id, "retry_later", error_type=kind, error_message=text,
-                       retries=message.options.get("retries", 0))
+            self._finish(broker, message, "retry_later", error_type=kind, error_message=text,
+                         retries=message.options.get("retries", 0))
             return
-        self._move(job_id, event, error_type=kind, error_message=text, finished_at=time.time())
+        self._finish(broker, message, event, error_type=kind, error_message=text,
+                     finished_at=time.time())
 
     def after_skip_message(self, broker: Any, message: Any) -> None:
         job_id = message.message_id
         if message.failed and self.store.exists(job_id):
             self._move(job_id, "expire", error_type="expired", finished_at=time.time(),
                        error_message="message too old (age limit)")
+
+    def _finish(self, broker: Any, message: Any, event: str, **fields: Any) -> None:
+        """Hand the move to the committer, which sends it with the ack; or make it now."""
+        committer = getattr(broker, "committer", None)
+        if committer is not None and not committer.closed:
+            message._repertory_move = (message.message_id, event, fields)
+        else:
+            self._move(message.message_id, event, **fields)
 
     def _move(self, job_id: str, event: str, **fields: Any) -> bool:
         applied, _ = through_outage(lambda: self.store.transition(job_id, event, **fields),

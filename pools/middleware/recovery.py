@@ -98,8 +98,11 @@ class Recovery(Middleware):
             self._reconciler.sweep()
 
     def _running_ids(self) -> list[str]:
+        """Messages this process still holds: running, or finished and not yet committed."""
         with self._lock:
-            return list(self._running)
+            held = list(self._running)
+        committer = getattr(self._broker, "committer", None)
+        return held + list(committer.pending_ids() if committer is not None else ())
 
     def _max_retries_of(self, actor_name: str) -> int:
         actor = self._broker.actors.get(actor_name)
@@ -118,6 +121,9 @@ class Recovery(Middleware):
         self._stop.set()
 
     def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
+        committer = getattr(broker, "committer", None)
+        if committer is not None and not committer.close(timeout_s=10):
+            log.warning("finished messages not committed at shutdown: the broker requeues them")
         with self._lock:
             left = list(self._running.values())
         for message in left:

@@ -46,19 +46,23 @@ class TypedRetries(Retries):
                                       exception=exception)
 
 
-class DurableResults(Results):
-    """Results stored through an outage (a job is only ``succeeded`` once its result is), and
-    never overwritten by a skipped redelivery of a job that already finished."""
+def durable_results(**kwargs: Any) -> Results:
+    """Dramatiq's ``Results`` (its own class: Dramatiq checks ``type(m) is Results``), storing
+    through an outage (a job is only ``succeeded`` once its result is), and never
+    overwriting a result with the ``None`` of a skipped redelivery of a finished job."""
+    results = Results(**kwargs)
+    store, nack = results.after_process_message, results.after_nack
 
-    def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
+    def after_process_message(broker: Any, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:
-        through_outage(lambda: super(DurableResults, self).after_process_message(
-            broker, message, result=result, exception=exception),
-            what=f"storing the result of {message.message_id}")
+        through_outage(lambda: store(broker, message, result=result, exception=exception),
+                       what=f"storing the result of {message.message_id}")
 
-    def after_skip_message(self, broker: Any, message: Any) -> None:
-        return  # a skipped job either has its result already or never will
-
-    def after_nack(self, broker: Any, message: Any) -> None:
-        through_outage(lambda: super(DurableResults, self).after_nack(broker, message),
+    def after_nack(broker: Any, message: Any) -> None:
+        through_outage(lambda: nack(broker, message),
                        what=f"storing the error of {message.message_id}")
+
+    results.after_process_message = after_process_message  # type: ignore[method-assign]
+    results.after_nack = after_nack  # type: ignore[method-assign]
+    results.after_skip_message = lambda broker, message: None  # type: ignore[method-assign]
+    return results

@@ -42,9 +42,9 @@ def test_the_middleware_stack_orders_job_state_before_retries_and_results():
     broker = build_broker(Settings(), set_global=False)
     names = [type(m).__name__ for m in broker.middleware]
     for expected in ("AgeLimit", "TimeLimit", "ShutdownNotifications", "Callbacks",
-                     "Pipelines", "CurrentMessage", "DurableResults", "PeriodiqMiddleware"):
+                     "Pipelines", "CurrentMessage", "Results", "PeriodiqMiddleware"):
         assert expected in names
-    assert names.index("JobState") < names.index("TypedRetries") < names.index("DurableResults")
+    assert names.index("JobState") < names.index("TypedRetries") < names.index("Results")
     assert names[0] == "Recovery", "it must see every message a thread takes"
     assert {Heartbeat, JobState, Recycle, Resources, TypedRetries} <= {
         type(m) for m in broker.middleware}

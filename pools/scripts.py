@@ -1,0 +1,107 @@
+"""The job store's Lua, generated around the lifecycle table (``pools.lifecycle``).
+
+``TRANSITION_LUA``: one move of one record, checked against the table, with its indexes, its
+TTL and its batch parent's counters and status, in one atomic step. With three keys it also
+acknowledges the message (Dramatiq's ``ack``: out of the worker's unacked set, its body gone),
+so a finished job's outcome and its ack are one step.
+"""
+
+from __future__ import annotations
+
+from pools import lifecycle as lc
+
+TRANSITION_LUA = lc.lua_table() + r"""
+local key, prefix, event, now, ttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+local function move_job()
+  local move = EVENTS[event]
+  local cur = redis.call('hmget', key, 'status', 'cancel_requested', 'error_type', 'id', 'kind',
+                         'score', 'parent_id')
+  local old = cur[1]
+  if not old then return {-1, '', '', event, {}} end
+  if move.if_cancelled ~= '' and cur[2] == '1' then
+    event = move.if_cancelled
+    move = EVENTS[event]
+  end
+  if not move.from[old] then return {0, old, '', event, {}} end
+  local new = move.to
+  local old_etype = cur[3] or ''
+
+  local function reindex(k, from, to, id, kind, score)
+    if from == to then return end
+    redis.call('zrem', prefix .. ':jobs:status:' .. from, id)
+    redis.call('zrem', prefix .. ':jobs:kind:' .. kind .. ':status:' .. from, id)
+    redis.call('zadd', prefix .. ':jobs:status:' .. to, score, id)
+    redis.call('zadd', prefix .. ':jobs:kind:' .. kind .. ':status:' .. to, score, id)
+    if TERMINAL[to] then redis.call('expire', k, ttl) else redis.call('persist', k) end
+  end
+
+  local set, unset = {'status', new, 'updated_at', now}, {}
+  for i = 6, #ARGV, 2 do
+    if ARGV[i + 1] == '\0' then unset[#unset + 1] = ARGV[i]
+    else set[#set + 1] = ARGV[i]; set[#set + 1] = ARGV[i + 1] end
+  end
+  if #unset > 0 then redis.call('hdel', key, unpack(unset)) end
+  redis.call('hset', key, unpack(set))
+  if move.attempt then redis.call('hincrby', key, 'attempts', 1) end
+  reindex(key, old, new, cur[4], cur[5], cur[6])
+
+  local parent = cur[7]
+  local function reply(pevent)
+    if TERMINAL[new] then return {1, old, pevent, event, redis.call('hgetall', key)} end
+    return {1, old, pevent, event, {}}
+  end
+  if not parent or parent == '' then return reply('') end
+  local pkey = prefix .. ':job:' .. parent
+  local pstatus = redis.call('hget', pkey, 'status')
+  if not pstatus then return reply('') end
+  local new_etype = redis.call('hget', key, 'error_type') or ''
+  if TERMINAL[old] and old ~= new then
+    redis.call('hincrby', pkey, 'children_' .. old, -1)
+    redis.call('hincrby', pkey, 'children_done', -1)
+    if old ~= 'succeeded' and old_etype ~= '' then
+      if redis.call('hincrby', pkey, 'errors_' .. old_etype, -1) <= 0 then
+        redis.call('hdel', pkey, 'errors_' .. old_etype)
+      end
+    end
+  end
+  if TERMINAL[new] and old ~= new then
+    redis.call('hincrby', pkey, 'children_' .. new, 1)
+    redis.call('hincrby', pkey, 'children_done', 1)
+    if new ~= 'succeeded' and new_etype ~= '' then
+      redis.call('hincrby', pkey, 'errors_' .. new_etype, 1)
+    end
+  end
+
+  local pevent = ''
+  local done = tonumber(redis.call('hget', pkey, 'children_done') or '0')
+  local total = tonumber(redis.call('hget', pkey, 'children_total') or '0')
+  if TERMINAL[new] and done >= total then
+    local ok = tonumber(redis.call('hget', pkey, 'children_succeeded') or '0')
+    if redis.call('hget', pkey, 'cancel_requested') == '1' then pevent = 'settle_cancelled'
+    elseif ok > 0 then pevent = 'settle_ok' else pevent = 'settle_failed' end
+  elseif TERMINAL[old] and not TERMINAL[new] then pevent = 'reopen'
+  elseif new == 'running' then pevent = 'open' end
+  if pevent == '' or not EVENTS[pevent].from[pstatus] then return reply('') end
+  local pnew = EVENTS[pevent].to
+  redis.call('hset', pkey, 'status', pnew, 'updated_at', now)
+  if TERMINAL[pnew] then
+    redis.call('hset', pkey, 'finished_at', now)
+    if pnew == 'failed' then
+      redis.call('hset', pkey, 'error_type', 'children', 'error_message', 'every child job failed')
+    end
+  else
+    redis.call('hdel', pkey, 'finished_at', 'error_type', 'error_message')
+    if pevent == 'open' then redis.call('hset', pkey, 'started_at', now) end
+  end
+  local p = redis.call('hmget', pkey, 'id', 'kind', 'score')
+  reindex(pkey, pstatus, pnew, p[1], p[2], p[3])
+  return reply(pevent)
+end
+
+local result = move_job()
+if #KEYS == 3 and ARGV[5] ~= '' then
+  if redis.call('srem', KEYS[2], ARGV[5]) > 0 then redis.call('hdel', KEYS[3], ARGV[5]) end
+end
+return result
+"""

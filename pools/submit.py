@@ -1,0 +1,58 @@
+"""Submit = one script: the job record, its indexes, its message and a wake-up, atomically.
+
+A client never holds the id of a job that has no message, no message runs without a record,
+and it costs one round trip: the record handed back is built here, not read back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+from dramatiq import Message
+
+from config import queues as q
+from pools.jobs import JobStore, new_record
+from pools.wakeup import CHANNEL_PREFIX
+
+# KEYS: record, 4 index keys, children set ('' when none), queue's bodies, queue
+# ARGV: job id, score, broker message id, body, wake channel, then field/value pairs
+SUBMIT_LUA = """
+local id, score = ARGV[1], ARGV[2]
+redis.call('hset', KEYS[1], unpack(ARGV, 6))
+for i = 2, 5 do redis.call('zadd', KEYS[i], score, id) end
+if KEYS[6] ~= '' then redis.call('sadd', KEYS[6], id) end
+redis.call('hset', KEYS[7], ARGV[3], ARGV[4])
+redis.call('rpush', KEYS[8], ARGV[3])
+redis.call('publish', ARGV[5], '')
+"""
+
+def submit_with_record(broker: dramatiq.Broker, store: JobStore, message: Message,
+                       delay_ms: int | None, record: dict[str, Any]) -> dict[str, Any]:
+    """Write the record and enqueue ``message`` in one step; the new record, decoded."""
+    from pools.redis_broker import RepertoryBroker
+
+    new = new_record(message.message_id, **record)
+    if not isinstance(broker, RepertoryBroker):  # another engine: record, then enqueue
+        created = store.create(message.message_id, **record)
+        broker.enqueue(message, delay=delay_ms)
+        return created
+    queue_name, message = broker.prepare(message, delay_ms)
+    broker.emit_before("enqueue", message, delay_ms)
+    full = f"{broker.namespace}:{queue_name}"
+    keys = [q.job_key(message.message_id), *new.indexes, new.children_key or "",
+            f"{full}.msgs", full]
+    args: list[Any] = [message.message_id, new.score, message.options["redis_message_id"],
+                       message.encode(), CHANNEL_PREFIX + queue_name]
+    for name, value in new.fields.items():
+        args += [name, value]
+    _script(store)(keys=keys, args=args)
+    broker.emit_after("enqueue", message, delay_ms)
+    return new.decoded()
+
+
+def _script(store: JobStore) -> Any:
+    script = getattr(store, "_submit_script", None)
+    if script is None:
+        script = store._submit_script = store.redis.register_script(SUBMIT_LUA)
+    return script
