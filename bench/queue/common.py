@@ -51,6 +51,8 @@ class Adapter:
         self.workers: list[subprocess.Popen] = []  # the worker trees' roots
         self.others: list[subprocess.Popen] = []  # started too, not workers (the API)
         self._popped: dict[str, tuple[float, float]] = {}
+        #: Submissions refused or lost in a ``submit_many`` (only the HTTP client has any).
+        self.submit_errors: list[str] = []
         self._paused: list[int] = []
         os.environ[URL_ENV] = self.url
 

@@ -162,6 +162,7 @@ def plot(summary: dict[str, Any], systems: list[str], configs: list[str], path: 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     panels = [("enqueue_per_s", "enqueue, jobs/s (1 client; API: 32)", False),
               ("noop_drain_per_s", "no-op drain, jobs/s", False),
@@ -186,6 +187,9 @@ def plot(summary: dict[str, Any], systems: list[str], configs: list[str], path: 
         ax.set_xticklabels(systems, rotation=35, ha="right", fontsize=8)
         if log:
             ax.set_yscale("log")
+            ticks = FuncFormatter(lambda v, _: f"{v:g}")
+            ax.yaxis.set_major_formatter(ticks)
+            ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
         ax.grid(axis="y", alpha=0.3)
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(f"bench/queue: job path vs peers on one Valkey ({subtitle}; bars: median, "

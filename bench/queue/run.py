@@ -14,6 +14,7 @@ Writes ``bench/results/queue.json`` and ``docs/img/queue-bench.png``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -40,7 +41,7 @@ OUT_PNG = ROOT / "docs" / "img" / "queue-bench.png"
 
 def trial_argv(args: argparse.Namespace, system: str, processes: int, threads: int,
                url: str, log_dir: Path) -> list[str]:
-    fraction = args.rq_fraction if system == "rq" else 1.0
+    fraction = {"rq": args.rq_fraction, "repertory-api": args.api_fraction}.get(system, 1.0)
     return [sys.executable, "-m", "bench.queue.trial", "--system", system,
             "--processes", str(processes), "--threads", str(threads), "--url", url,
             "--noop", str(args.noop), "--sleep", str(args.sleep), "--seq", str(args.seq),
@@ -85,6 +86,26 @@ def _ours_s(server_pid: int) -> float:
             + procs.cpu_s([server_pid]))
 
 
+def code_state() -> dict[str, Any]:
+    """Which product code was measured: HEAD, and the files changed on top of it."""
+    def git(*argv: str) -> str:
+        try:
+            return subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    paths = ["pools", "api", "actors", "config", "repertory_cli", "bench/queue"]
+    changed = sorted(line[3:] for line in
+                     git("status", "--porcelain", "-uall", "--", *paths).splitlines())
+    digest = hashlib.sha1()  # of the changed files' contents, untracked ones included
+    for name in changed:
+        path = ROOT / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    return {"head": git("rev-parse", "HEAD").strip(), "changed_since_head": changed,
+            "changed_sha1": digest.hexdigest() if changed else None}
+
+
 def _parse(stdout: str) -> dict[str, Any] | None:
     for line in reversed(stdout.splitlines()):
         if line.startswith("RESULT "):
@@ -106,9 +127,13 @@ def main() -> None:
     parser.add_argument("--idle-gap", type=float, default=1.0)
     parser.add_argument("--rq-fraction", type=float, default=0.25,
                         help="RQ drains this fraction of --noop/--sleep (it forks per job)")
+    parser.add_argument("--api-fraction", type=float, default=0.5,
+                        help="repertory-api drains this fraction (its HTTP submits are slow)")
     parser.add_argument("--trial-timeout", type=float, default=300.0)
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="MINUTES",
                         help="first wait (up to this long) for other busy processes to end")
+    parser.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir())
+                        / "bench-queue-logs", help="a dated folder of logs goes here")
     parser.add_argument("--out", type=Path, default=OUT_JSON)
     parser.add_argument("--plot", type=Path, default=OUT_PNG)
     parser.add_argument("--no-save", action="store_true", help="print only; write nothing")
@@ -135,11 +160,13 @@ def main() -> None:
               else machine.snapshot())
     say(f"machine before: load {before['loadavg']}, busy others: {before['busy'][:3]}")
     started_at = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    code = code_state()
     started = time.monotonic()
     trials: list[dict[str, Any]] = []
+    log_dir = args.log_dir / time.strftime("%Y%m%d-%H%M%S")
+    log_dir.mkdir(parents=True)
+    say(f"worker, API and trial logs: {log_dir}")
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
-        log_dir = Path(tmp) / "logs"
-        log_dir.mkdir()
         valkey = EmbeddedValkey(Path(tmp) / "valkey")
         url = valkey.start()
         try:
@@ -155,7 +182,7 @@ def main() -> None:
         finally:
             valkey.stop()
             if any("error" in t for t in trials):
-                say(f"errors: see the logs under {log_dir} (kept while this run lasts)")
+                say(f"errors: see the logs under {log_dir}")
     summary = report.summarise(trials, systems, configs)
     data = {
         "command": " ".join([Path(sys.executable).relative_to(ROOT).as_posix()
@@ -166,7 +193,8 @@ def main() -> None:
         "machine": {"arch": platform.machine(), "cpus": os.cpu_count(),
                     "python": platform.python_version(), "before": before,
                     "after": machine.snapshot()},
-        "versions": report.versions(),
+        "versions": report.versions(), "code": code,
+        "code_changed_during_run": code_state() != code,
         "params": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "summary": summary, "trials": trials,
     }
