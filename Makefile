@@ -51,7 +51,7 @@ $(BENCH_STAMP): pyproject.toml constraints.txt
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e . \
-	    'celery[redis]' rq taskiq taskiq-redis huey matplotlib py-spy httpx uvloop
+	    'celery[redis]' rq taskiq taskiq-redis huey matplotlib py-spy httpx uvloop aiohttp
 	$(BENCH_VENV)/bin/python -c 'import actors, celery, rq, taskiq, taskiq_redis, huey'
 	touch $(BENCH_STAMP)
 

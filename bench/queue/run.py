@@ -127,8 +127,8 @@ def main() -> None:
     parser.add_argument("--idle-gap", type=float, default=1.0)
     parser.add_argument("--rq-fraction", type=float, default=0.25,
                         help="RQ drains this fraction of --noop/--sleep (it forks per job)")
-    parser.add_argument("--api-fraction", type=float, default=0.5,
-                        help="repertory-api drains this fraction (its HTTP submits are slow)")
+    parser.add_argument("--api-fraction", type=float, default=1.0,
+                        help="repertory-api drains this fraction of --noop/--sleep")
     parser.add_argument("--trial-timeout", type=float, default=300.0)
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="MINUTES",
                         help="first wait (up to this long) for other busy processes to end")
