@@ -92,6 +92,9 @@ class NotifySettings(BaseModel):
 class ApiSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Bind address.")
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(
+        2, ge=1, le=64, description="API processes (uvicorn workers) behind the one port: "
+        "submissions are CPU-bound in Python, so one per core the API may use.")
     max_list_limit: int = Field(500, ge=1, description="Largest page for list routes.")
     rpc_timeout_s: float = Field(
         30.0, gt=0, description="How long search and image routes wait for a gpu or index "

@@ -109,7 +109,7 @@ def _devices(pool: Pool) -> list[int]:
 def api_child(settings: Settings) -> Child:
     argv = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
             "--host", settings.api.host, "--port", str(settings.api.port),
-            "--no-access-log"]
+            "--no-access-log", "--workers", str(settings.api.workers)]
     return Child("api", argv, base_env(settings))
 
 

@@ -17,11 +17,12 @@ import dramatiq
 from dramatiq import Message
 from dramatiq.results import ResultMissing
 
+from config import queues as q
 from config.settings import Settings
 from pools import jobs as j
 from pools.admin import QueueAdmin
-from pools.broker import build_result_backend, build_store, redis_client
-from pools.submit import submit_with_record
+from pools.broker import build_result_backend, build_store, redis_client, redis_url
+from pools.submit import asubmit_with_record, submit_with_record
 from pools.urls import validate_callback_url
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class JobService:
         self.store = build_store(settings, client)
         self.admin = QueueAdmin(client, settings.redis.namespace)
         self.results = build_result_backend(settings, client)
+        self._async_redis: Any = None
 
     # -- submit ---------------------------------------------------------------------------
     def submit(
@@ -67,14 +69,9 @@ class JobService:
         self._check_callback(callback_url)
         if (earlier := self._claim(kind, idempotency_key, job_id)) is not None:
             return earlier
-        actor = self.broker.get_actor(actor_name)
-        message = actor.message_with_options(args=tuple(args), kwargs=kwargs or {})
-        message = message.copy(message_id=job_id)
-        eta = time.time() + delay_ms / 1000 if delay_ms else None
-        record = dict(kind=kind, queue=actor.queue_name, actor=actor_name,
-                      message=message.asdict(), parent_id=parent_id,
-                      idempotency_key=idempotency_key, callback_url=callback_url, eta=eta,
-                      summary=summary)
+        message, record = self._message(actor_name, job_id, kind, args, kwargs, delay_ms,
+                                        parent_id=parent_id, idempotency_key=idempotency_key,
+                                        callback_url=callback_url, summary=summary)
         try:
             created = submit_with_record(self.broker, self.store, message, delay_ms, record)
         except Exception:
@@ -82,6 +79,54 @@ class JobService:
                 self.store.release_idempotency(kind, idempotency_key)
             raise
         return Submission(created, created=True)
+
+    async def asubmit(
+        self, actor_name: str, *, kind: str, args: Sequence[Any] = (),
+        kwargs: dict[str, Any] | None = None, idempotency_key: str | None = None,
+        callback_url: str | None = None, delay_ms: int | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> Submission:
+        """``submit`` without leaving the event loop: one script on an asyncio client."""
+        job_id = j.new_job_id()
+        self._check_callback(callback_url)
+        client = self.async_redis()
+        if idempotency_key:
+            rkey = q.idempotency_key(kind, idempotency_key)
+            if not await client.set(rkey, job_id, nx=True,
+                                    ex=self.settings.jobs.idempotency_ttl_s):
+                held = await client.get(rkey)
+                raw = await client.hgetall(q.job_key(held.decode())) if held else None
+                if raw:
+                    return Submission(j.decode_record(raw), created=False)
+        message, record = self._message(actor_name, job_id, kind, args, kwargs, delay_ms,
+                                        idempotency_key=idempotency_key,
+                                        callback_url=callback_url, summary=summary)
+        try:
+            created = await asubmit_with_record(self.broker, client, message, delay_ms, record)
+        except Exception:
+            if idempotency_key:
+                await client.delete(q.idempotency_key(kind, idempotency_key))
+            raise
+        return Submission(created, created=True)
+
+    def async_redis(self) -> Any:
+        """An asyncio Redis client for this process's event loop (made on first use)."""
+        if self._async_redis is None:
+            import redis.asyncio
+
+            self._async_redis = redis.asyncio.Redis.from_url(redis_url(self.settings))
+        return self._async_redis
+
+    def _message(self, actor_name: str, job_id: str, kind: str, args: Sequence[Any],
+                 kwargs: dict[str, Any] | None, delay_ms: int | None,
+                 **fields: Any) -> tuple[Message, dict[str, Any]]:
+        actor = self.broker.get_actor(actor_name)
+        message = actor.message_with_options(args=tuple(args), kwargs=kwargs or {})
+        message = message.copy(message_id=job_id)
+        eta = time.time() + delay_ms / 1000 if delay_ms else None
+        record = dict(kind=kind, queue=actor.queue_name, actor=actor_name,
+                      message=message.asdict(), eta=eta, **fields)
+        return message, record
 
     def submit_batch(
         self, actor_name: str, *, kind: str, items: Sequence[tuple[Sequence[Any], dict]],

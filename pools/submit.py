@@ -32,13 +32,31 @@ def submit_with_record(broker: dramatiq.Broker, store: JobStore, message: Messag
     """Write the record and enqueue ``message`` in one step; the new record, decoded."""
     from pools.redis_broker import RepertoryBroker
 
-    new = new_record(message.message_id, **record)
     if not isinstance(broker, RepertoryBroker):  # another engine: record, then enqueue
         created = store.create(message.message_id, **record)
         broker.enqueue(message, delay=delay_ms)
         return created
-    queue_name, message = broker.prepare(message, delay_ms)
+    new, message, keys, args = _prepared(broker, message, delay_ms, record)
     broker.emit_before("enqueue", message, delay_ms)
+    _script(store.redis)(keys=keys, args=args)
+    broker.emit_after("enqueue", message, delay_ms)
+    return new.decoded()
+
+
+async def asubmit_with_record(broker: Any, client: Any, message: Message,
+                              delay_ms: int | None, record: dict[str, Any]) -> dict[str, Any]:
+    """``submit_with_record`` on an asyncio Redis client (``client``), for async routes."""
+    new, message, keys, args = _prepared(broker, message, delay_ms, record)
+    broker.emit_before("enqueue", message, delay_ms)
+    await _script(client)(keys=keys, args=args)
+    broker.emit_after("enqueue", message, delay_ms)
+    return new.decoded()
+
+
+def _prepared(broker: Any, message: Message, delay_ms: int | None,
+              record: dict[str, Any]) -> tuple[Any, Message, list[str], list[Any]]:
+    new = new_record(message.message_id, **record)
+    queue_name, message = broker.prepare(message, delay_ms)
     full = f"{broker.namespace}:{queue_name}"
     keys = [q.job_key(message.message_id), *new.indexes, new.children_key or "",
             f"{full}.msgs", full]
@@ -46,13 +64,12 @@ def submit_with_record(broker: dramatiq.Broker, store: JobStore, message: Messag
                        message.encode(), CHANNEL_PREFIX + queue_name]
     for name, value in new.fields.items():
         args += [name, value]
-    _script(store)(keys=keys, args=args)
-    broker.emit_after("enqueue", message, delay_ms)
-    return new.decoded()
+    return new, message, keys, args
 
 
-def _script(store: JobStore) -> Any:
-    script = getattr(store, "_submit_script", None)
+def _script(client: Any) -> Any:
+    """The submit script registered on ``client`` (sync or asyncio), once per client."""
+    script = getattr(client, "_repertory_submit", None)
     if script is None:
-        script = store._submit_script = store.redis.register_script(SUBMIT_LUA)
+        script = client._repertory_submit = client.register_script(SUBMIT_LUA)
     return script

@@ -49,7 +49,7 @@ def cmd_api(ns: argparse.Namespace) -> int:
     if taken:
         return _refuse("api", taken)
     uvicorn.run("api.main:create_app", factory=True, host=settings.api.host,
-                port=settings.api.port)
+                port=settings.api.port, workers=settings.api.workers)
     return 0
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api.deps import IdempotencyKey, Service
-from api.schemas.jobs import Accepted, accepted
+from api.schemas.jobs import Accepted, accepted_response
 from api.schemas.submit import DiagRequest
 
 router = APIRouter(prefix="/v1/diag", tags=["diag"])
@@ -14,11 +16,11 @@ router = APIRouter(prefix="/v1/diag", tags=["diag"])
 @router.post("", status_code=202, response_model=Accepted, summary="Submit a diagnostic job",
              openapi_extra={"requestBody": {"content": {"application/json": {
                  "example": {"mode": "sleep", "seconds": 2}}}}})
-def submit_diag(body: DiagRequest, service: Service, key: IdempotencyKey) -> Accepted:
-    sub = service.submit(
+async def submit_diag(body: DiagRequest, service: Service, key: IdempotencyKey) -> Any:
+    sub = await service.asubmit(
         "diag", kind="diag", kwargs={"mode": body.mode, "seconds": body.seconds,
                                      "failures": body.failures},
         idempotency_key=key, delay_ms=body.delay_ms,
         callback_url=str(body.callback_url) if body.callback_url else None,
     )
-    return accepted(sub.job, sub.created)
+    return accepted_response(sub.job, sub.created)
