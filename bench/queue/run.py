@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,10 @@ def run_trial(args: argparse.Namespace, system: str, config: str, url: str, serv
         procs.send(procs.tree([proc.pid]), procs.signal.SIGKILL)
         proc.wait()
         result = {"error": f"trial killed after {args.trial_timeout:.0f} s"}
+    except BaseException:  # Ctrl-C or SIGTERM: take the trial and its workers down too
+        procs.send(procs.tree([proc.pid]), procs.signal.SIGKILL)
+        procs.kill_marked(mark)
+        raise
     stragglers = procs.kill_marked(mark)
     elapsed = time.monotonic() - started
     foreign = (machine.busy_s() - busy0) - (_ours_s(server_pid) - ours0)
@@ -142,6 +147,7 @@ def main() -> None:
                              "py-spy on the workers (and the API) during the no-op drain; "
                              "stacks go to DIR, a summary to stdout")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups below
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     unknown = [s for s in systems if s not in SYSTEMS] + [c for c in configs if c not in CONFIGS]
