@@ -55,7 +55,8 @@ def run_trial(args: argparse.Namespace, system: str, config: str, url: str, serv
               log_dir: Path) -> dict[str, Any]:
     processes, threads = CONFIGS[config]
     mark = uuid.uuid4().hex
-    env = {**os.environ, procs.MARK_ENV: mark, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, procs.MARK_ENV: mark, "PYTHONPATH": str(ROOT),
+           "BENCH_API_WORKERS": str(args.api_workers)}
     busy0, ours0 = machine.busy_s(), _ours_s(server_pid)
     started = time.monotonic()
     proc = subprocess.Popen(trial_argv(args, system, processes, threads, url, log_dir),
@@ -134,6 +135,8 @@ def main() -> None:
                         help="RQ drains this fraction of --noop/--sleep (it forks per job)")
     parser.add_argument("--api-fraction", type=float, default=1.0,
                         help="repertory-api drains this fraction of --noop/--sleep")
+    parser.add_argument("--api-workers", type=int, default=1,
+                        help="uvicorn processes of the API (uvicorn --workers)")
     parser.add_argument("--trial-timeout", type=float, default=300.0)
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="MINUTES",
                         help="first wait (up to this long) for other busy processes to end")

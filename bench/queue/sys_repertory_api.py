@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from config.queues import PREFIX, job_index_key
 from pools.embedded import free_port
 from pools.jobs import JobStore
 
+#: uvicorn worker processes of the API (``run.py --api-workers``).
+API_WORKERS_ENV = "BENCH_API_WORKERS"
 BODIES = {"noop": {"mode": "ok"}, "sleep": {"mode": "sleep", "seconds": 0.01}}
 
 
@@ -31,14 +34,17 @@ class RepertoryApiAdapter(Adapter):
     clients = 32
 
     def shape(self) -> str:
-        return f"cpu pool {self.processes} proc × {self.threads} thr; API 1 proc"
+        return (f"cpu pool {self.processes} proc × {self.threads} thr; "
+                f"API {os.environ.get(API_WORKERS_ENV, '1')} proc")
 
     def start(self) -> None:
         self.port = free_port()
         var = Path(self.log_dir) / "repertory-var"
         env = {"REDIS_URL": self.url, "REPERTORY_VAR_DIR": str(var), "HF_HUB_OFFLINE": "1"}
+        workers = os.environ.get(API_WORKERS_ENV, "1")
         self.spawn("api", [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
-                           "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
+                           "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+                           *(["--workers", workers] if workers != "1" else [])],
                    worker=False, **env)
         self.base = f"http://127.0.0.1:{self.port}"
         # One keep-alive connection from the standard library for single submissions (a
