@@ -9,8 +9,17 @@ GPU = "gpu"
 INDEX = "index"
 DIAG = "diag"
 SCHEDULE = "schedule"
+#: Interactive lanes: a search's query embedding and its index lookup. The same pools consume
+#: them, and take them before queued bulk work (their own queue, and a higher priority).
+GPU_QUERY = "gpu-query"
+INDEX_QUERY = "index-query"
 
-ALL_QUEUES: tuple[str, ...] = (SOLVE, SCRAPE, NOTIFY, GPU, INDEX, DIAG, SCHEDULE)
+ALL_QUEUES: tuple[str, ...] = (SOLVE, SCRAPE, NOTIFY, GPU, INDEX, DIAG, SCHEDULE, GPU_QUERY,
+                               INDEX_QUERY)
+
+#: Dramatiq actor priorities (lower runs first among messages a worker holds).
+INTERACTIVE = 0
+BULK = 100
 
 #: Prefix of every key repertory itself writes (the broker's keys use its own namespace).
 PREFIX = "repertory"

@@ -28,9 +28,9 @@ def pools(settings: Settings) -> dict[str, Pool]:
                       description="rostering only: one CP-SAT search per thread"),
         "scrape": Pool("scrape", (q.SCRAPE, q.NOTIFY), p.scrape,
                        description="network-bound: many domains in flight per process"),
-        "gpu": Pool("gpu", (q.GPU,), p.gpu, per_gpu=True, poll_ms=100,
+        "gpu": Pool("gpu", (q.GPU_QUERY, q.GPU), p.gpu, per_gpu=True, poll_ms=100,
                     description="CLIP embeddings, one process per GPU"),
-        "index": Pool("index", (q.INDEX,), p.index, poll_ms=100,
+        "index": Pool("index", (q.INDEX_QUERY, q.INDEX), p.index, poll_ms=100,
                       description="vector-store owner: upserts and search"),
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import dramatiq
 
-from config.queues import GPU
+from config.queues import BULK, GPU, GPU_QUERY, INTERACTIVE
 from config.settings import get_settings
 from pools import context
 from pools.errors import PermanentError, TransientError
@@ -44,7 +44,7 @@ class _GpuRuntime:
         except PermanentError as exc:
             return exc
 
-    def vectors(self, blobs: list[bytes | Exception]
+    def vectors(self, blobs: list[bytes | Exception], *, urgent: bool = False
                 ) -> tuple[list[list[float] | None], dict[int, str]]:
         """One vector per readable image; ``{position: error}`` for the rest.
 
@@ -52,7 +52,8 @@ class _GpuRuntime:
         the whole message is retried; anything else is the image's own fault.
         """
         readable = [(i, b) for i, b in enumerate(blobs) if isinstance(b, bytes)]
-        out = self.embedder.embed_images([b for _, b in readable]) if readable else []
+        out = (self.embedder.embed_images([b for _, b in readable], urgent=urgent)
+               if readable else [])
         self._export_metrics()
         vectors: list[list[float] | None] = [None] * len(blobs)
         failed = {i: str(b) for i, b in enumerate(blobs) if isinstance(b, Exception)}
@@ -66,13 +67,14 @@ class _GpuRuntime:
         return vectors, failed
 
     def vector(self, data: bytes) -> list[float]:
-        vectors, failed = self.vectors([data])
+        """A search's query image: ahead of queued indexing work."""
+        vectors, failed = self.vectors([data], urgent=True)
         if failed:
             raise PermanentError(failed[0], kind="corrupt_image")
         return vectors[0]
 
     def text_vector(self, text: str) -> list[float]:
-        (out,) = self.embedder.embed_texts([text])
+        (out,) = self.embedder.embed_texts([text], urgent=True)
         if isinstance(out, Exception):
             raise out
         return out.tolist()
@@ -95,10 +97,10 @@ class _GpuRuntime:
         self.embedder.close()
 
 
-resources.register("gpu", _GpuRuntime, queues=[GPU])
+resources.register("gpu", _GpuRuntime, queues=[GPU_QUERY, GPU])
 
 
-@dramatiq.actor(queue_name=GPU, store_results=True, max_retries=3)
+@dramatiq.actor(queue_name=GPU, store_results=True, max_retries=3, priority=BULK)
 def embed_images(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Embed a message's images together; an image that cannot be read fails alone.
 
@@ -128,9 +130,12 @@ def embed_images(items: list[dict[str, Any]]) -> dict[str, Any]:
                        for i, e in failed.items()]}
 
 
-@dramatiq.actor(queue_name=GPU, store_results=True, max_retries=0, time_limit=60_000)
+@dramatiq.actor(queue_name=GPU_QUERY, store_results=True, max_retries=0, time_limit=60_000,
+                priority=INTERACTIVE)
 def embed_query(text: str | None = None, blob_key: str | None = None) -> list[float]:
-    """A query vector for search: text, or an uploaded image; batched with indexing work."""
+    """A query vector for search: text, or an uploaded image. Its own queue (the gpu pool's
+    interactive lane) and priority: it is taken before queued indexing work, and batched ahead
+    of it."""
     runtime = resources.get("gpu")
     if text is not None:
         return runtime.text_vector(text)

@@ -1,6 +1,7 @@
 """A dynamic batcher: many threads submit items, one runner thread runs them in batches.
 
 A batch runs when ``max_batch`` items wait or when the oldest has waited ``max_wait_ms``.
+Urgent items (interactive queries) go to the front and their batch runs at once.
 ``run(items)`` returns one result per item; a slot holding an ``Exception`` fails only that
 item's future. If ``run`` raises out-of-memory the batch is halved and each half retried, down
 to ``min_batch``; the halved limit stays for the next batches and doubles back after
@@ -86,26 +87,33 @@ class DynamicBatcher(Generic[T, R]):
         self.batch_sizes: deque[int] = deque(maxlen=1000)  # recent run() sizes, for tests/metrics
 
     # -- submitting -------------------------------------------------------------------------
-    def submit(self, item: T) -> Future[R]:
-        return self.submit_many([item])[0]
+    def submit(self, item: T, *, urgent: bool = False) -> Future[R]:
+        return self.submit_many([item], urgent=urgent)[0]
 
-    def submit_many(self, items: Iterable[T]) -> list[Future[R]]:
+    def submit_many(self, items: Iterable[T], *, urgent: bool = False) -> list[Future[R]]:
+        """Queue items; ``urgent`` ones (a search's query) go ahead of everything queued and
+        their batch runs without waiting for ``max_wait_ms``."""
         now = time.monotonic()
-        pending = [_Pending(item, Future(), now) for item in items]
+        since = now - self.max_wait_s if urgent else now
+        pending = [_Pending(item, Future(), since) for item in items]
         with self._cond:
             if self._closed:
                 raise RuntimeError(f"{self.name} is closed")
             self._start_locked()
             was_empty = not self._queue
-            self._queue.extend(pending)
-            if was_empty or len(self._queue) >= self._limit:
+            if urgent:
+                self._queue.extendleft(reversed(pending))
+            else:
+                self._queue.extend(pending)
+            if urgent or was_empty or len(self._queue) >= self._limit:
                 self._cond.notify()
         return [p.future for p in pending]
 
-    def map(self, items: Sequence[T], timeout: float | None = None) -> list[R | Exception]:
+    def map(self, items: Sequence[T], timeout: float | None = None, *,
+            urgent: bool = False) -> list[R | Exception]:
         """Submit and wait; each slot is the result or the item's exception."""
         results: list[R | Exception] = []
-        for fut in self.submit_many(items):
+        for fut in self.submit_many(items, urgent=urgent):
             exc = fut.exception(timeout)
             results.append(exc if exc is not None else fut.result())  # type: ignore[arg-type]
         return results

@@ -2,7 +2,8 @@
 
 On CPU the calling worker threads decode (PIL releases the GIL, so decode overlaps the model);
 on CUDA raw bytes go into the batch and are decoded together on the GPU (nvjpeg). Texts share
-the same batcher, so query-time embeddings are batched with indexing work.
+the same batcher, so query-time embeddings are batched with indexing work, ahead of it
+(``urgent``): a search never waits behind queued images.
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ class Embedder:
     def submit_text(self, text: str) -> Future[np.ndarray]:
         return self.batcher.submit(EmbedItem(text=text))
 
-    def embed_images(self, blobs: Sequence[bytes]) -> list[np.ndarray | Exception]:
-        """One vector (float32, unit length) or the item's exception per image."""
+    def embed_images(self, blobs: Sequence[bytes], *, urgent: bool = False
+                     ) -> list[np.ndarray | Exception]:
+        """One vector (float32, unit length) or the item's exception per image. ``urgent``:
+        a search's query, embedded ahead of queued indexing work."""
         items: list[EmbedItem | Exception] = []
         for data in blobs:
             try:
@@ -68,11 +71,12 @@ class Embedder:
             except Exception as exc:  # a corrupt image fails alone
                 items.append(exc)
         ok = [i for i in items if isinstance(i, EmbedItem)]
-        done = iter(self.batcher.map(ok))
+        done = iter(self.batcher.map(ok, urgent=urgent))
         return [item if isinstance(item, Exception) else next(done) for item in items]
 
-    def embed_texts(self, texts: Sequence[str]) -> list[np.ndarray | Exception]:
-        return self.batcher.map([EmbedItem(text=t) for t in texts])
+    def embed_texts(self, texts: Sequence[str], *, urgent: bool = False
+                    ) -> list[np.ndarray | Exception]:
+        return self.batcher.map([EmbedItem(text=t) for t in texts], urgent=urgent)
 
     def close(self) -> None:
         self.batcher.close()

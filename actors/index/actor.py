@@ -11,7 +11,7 @@ from typing import Any
 
 import dramatiq
 
-from config.queues import INDEX
+from config.queues import BULK, INDEX, INDEX_QUERY, INTERACTIVE
 from config.settings import get_settings
 from pools import context
 from pools.middleware import resources
@@ -64,7 +64,7 @@ class _IndexRuntime:
         self.store.close()
 
 
-resources.register("index", _IndexRuntime, queues=[INDEX])
+resources.register("index", _IndexRuntime, queues=[INDEX_QUERY, INDEX])
 
 
 def embedded_store() -> bool:
@@ -91,7 +91,7 @@ def _index_now(items: list[dict[str, Any]]) -> None:
         records.set_status(item["image_id"], INDEXED, point_id=point)
 
 
-@dramatiq.actor(queue_name=INDEX, max_retries=5)
+@dramatiq.actor(queue_name=INDEX, max_retries=5, priority=BULK)
 def index_images(items: list[dict[str, Any]]) -> None:
     _index_now(items)
 
@@ -100,30 +100,34 @@ def _hits(hits: list[Any]) -> list[dict[str, Any]]:
     return [{"id": h.id, "score": h.score, "payload": h.payload} for h in hits]
 
 
-@dramatiq.actor(queue_name=INDEX, store_results=True, max_retries=0, time_limit=60_000)
+@dramatiq.actor(queue_name=INDEX_QUERY, store_results=True, max_retries=0, time_limit=60_000,
+                priority=INTERACTIVE)
 def search_index(vector: list[float], limit: int = 10,
                  filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     return _hits(resources.get("index").index.search(vector, limit, _filters(filters)))
 
 
-@dramatiq.actor(queue_name=INDEX, store_results=True, max_retries=0, time_limit=60_000)
+@dramatiq.actor(queue_name=INDEX_QUERY, store_results=True, max_retries=0, time_limit=60_000,
+                priority=INTERACTIVE)
 def similar_images(image_id: str, limit: int = 10,
                    filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     return _hits(resources.get("index").index.similar(image_id, limit, _filters(filters)))
 
 
-@dramatiq.actor(queue_name=INDEX, store_results=True, max_retries=3)
+@dramatiq.actor(queue_name=INDEX_QUERY, store_results=True, max_retries=3,
+                priority=INTERACTIVE)
 def delete_points(point_ids: list[str]) -> int:
     resources.get("index").index.delete(point_ids)
     return len(point_ids)
 
 
-@dramatiq.actor(queue_name=INDEX, store_results=True, max_retries=0, time_limit=60_000)
+@dramatiq.actor(queue_name=INDEX_QUERY, store_results=True, max_retries=0, time_limit=60_000,
+                priority=INTERACTIVE)
 def index_stats() -> dict[str, Any]:
     return resources.get("index").index.stats()
 
 
-@dramatiq.actor(queue_name=INDEX, max_retries=0, time_limit=3_600_000)
+@dramatiq.actor(queue_name=INDEX, max_retries=0, time_limit=3_600_000, priority=BULK)
 def optimize_index() -> None:
     resources.get("index").index.optimize()
 

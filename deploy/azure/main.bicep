@@ -600,6 +600,7 @@ resource gpuWorkerApp 'Microsoft.App/containerApps@2024-03-01' = {
             '--threads'
             '16'
             '--queues'
+            'gpu-query'
             'gpu'
             '--worker-shutdown-timeout'
             string(workerShutdownTimeoutMs)

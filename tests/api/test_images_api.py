@@ -186,7 +186,7 @@ def test_similar_and_delete_remove_the_vector_too(gpu_stack):
 
 def test_the_gpu_worker_reports_its_device_and_model(gpu_stack):
     (worker,) = gpu_stack.workers("gpu")
-    assert worker["queues"] == ["gpu"]
+    assert worker["queues"] == ["gpu", "gpu-query"]
     assert worker["device"] == "cpu"
     assert worker["extra"]["model"] == "tiny-clip-random"
 

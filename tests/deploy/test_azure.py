@@ -23,7 +23,7 @@ from config.settings import RedisSettings, Settings
 from pools.definitions import pools
 
 APPS = {"apiApp": "api", "cpuWorkerApp": "pool:cpu", "indexWorkerApp": "pool:index",
-        "gpuWorkerApp": "queues:gpu", "schedulerApp": "scheduler"}
+        "gpuWorkerApp": "queues:gpu-query,gpu", "schedulerApp": "scheduler"}
 
 
 @pytest.fixture(scope="module")

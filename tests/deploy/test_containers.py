@@ -182,7 +182,7 @@ def test_gpu_image_is_cuda_based_and_loads_weights_from_a_mounted_volume() -> No
     runs = " ".join(i.args for i in instructions if i.keyword == "RUN").lower()
     for fetch in ("huggingface", "hf_hub", "wget ", "curl ", "open_clip.create_model"):
         assert fetch not in runs, f"the build must not fetch model weights ({fetch})"
-    assert check_command(exec_form(instructions[-1].args)) == "queues:gpu"
+    assert check_command(exec_form(instructions[-1].args)) == "queues:gpu-query,gpu"
 
 
 def test_dockerignore_keeps_the_venv_var_and_git_out_of_the_context() -> None:

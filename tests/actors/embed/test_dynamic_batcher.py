@@ -139,3 +139,25 @@ def test_a_closed_batcher_refuses_new_items() -> None:
     b.close()
     with pytest.raises(RuntimeError, match="closed"):
         b.submit(1)
+
+
+def test_an_urgent_item_goes_ahead_of_queued_work_in_the_next_batch() -> None:
+    release, batches = threading.Event(), []
+
+    def run(items: list[str]) -> list[str]:
+        batches.append(list(items))
+        release.wait(10)  # the first batch holds the runner while more work queues up
+        return items
+
+    with DynamicBatcher(run, max_batch=4, max_wait_ms=10_000) as b:
+        first = b.submit("bulk-0")
+        while not batches:
+            time.sleep(0.001)
+        bulk = b.submit_many([f"bulk-{i}" for i in range(1, 9)])
+        query = b.submit("query", urgent=True)
+        release.set()
+        assert query.result(timeout=10) == "query"
+        assert first.result(timeout=10) == "bulk-0"
+        assert [f.result(timeout=10) for f in bulk]
+    assert batches[1][0] == "query", batches
+    assert batches[1][1:] == ["bulk-1", "bulk-2", "bulk-3"]
