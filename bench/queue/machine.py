@@ -62,3 +62,14 @@ def wait_quiet(max_wait_s: float, poll_s: float = 30.0, say=print) -> dict[str, 
             return {**snap, "waited_s": round(waited), "quiet": not snap["busy"]}
         say(f"machine busy (load {load1}; {snap['busy'][:3]}); waiting {poll_s:.0f} s")
         time.sleep(poll_s)
+
+
+def wait_idle(max_wait_s: float, below: float = 0.3, say=print) -> float:
+    """Before a trial: wait (up to ``max_wait_s``, polling each 5 s) until no other process
+    uses more than ``below`` of a core over 1 s; returns how long it waited."""
+    started = time.monotonic()
+    while (busy := busy_others(window_s=1.0, below=below)) and (
+            time.monotonic() - started < max_wait_s):
+        say(f"  waiting for {busy[0]['cmd'][:60]!r} ({busy[0]['cores']} cores)")
+        time.sleep(4.0)
+    return time.monotonic() - started

@@ -142,6 +142,14 @@ def main() -> None:
                         help="first wait (up to this long) for other busy processes to end")
     parser.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir())
                         / "bench-queue-logs", help="a dated folder of logs goes here")
+    parser.add_argument("--gate", type=float, default=0.0, metavar="SECONDS",
+                        help="before each trial, wait up to this long for other processes "
+                             "to stop using the CPU")
+    parser.add_argument("--redo", type=int, default=0,
+                        help="run a trial again (up to this many times) when more than "
+                             "--redo-above of the machine's CPU went to other processes; "
+                             "the last attempt is kept")
+    parser.add_argument("--redo-above", type=float, default=0.25)
     parser.add_argument("--out", type=Path, default=OUT_JSON)
     parser.add_argument("--plot", type=Path, default=OUT_PNG)
     parser.add_argument("--no-save", action="store_true", help="print only; write nothing")
@@ -172,6 +180,7 @@ def main() -> None:
     code = code_state()
     started = time.monotonic()
     trials: list[dict[str, Any]] = []
+    discarded: list[dict[str, Any]] = []  # noisy attempts run again
     log_dir = args.log_dir / time.strftime("%Y%m%d-%H%M%S")
     log_dir.mkdir(parents=True)
     say(f"worker, API and trial logs: {log_dir}")
@@ -184,10 +193,19 @@ def main() -> None:
                 order = systems[rnd % len(systems):] + systems[:rnd % len(systems)]
                 for config in configs:
                     for system in order:
-                        result = run_trial(args, system, config, url, server_pid, log_dir)
-                        result["round"] = rnd
+                        for attempt in range(1 + args.redo):
+                            if args.gate:
+                                machine.wait_idle(args.gate, say=say)
+                            result = run_trial(args, system, config, url, server_pid, log_dir)
+                            result.update(round=rnd, attempt=attempt)
+                            say(report.progress_line(result))
+                            if result["foreign_cpu_share"] <= args.redo_above:
+                                break
+                            if attempt < args.redo:
+                                discarded.append(result)
+                                say(f"  {result['foreign_cpu_share']:.0%} of the CPU went "
+                                    f"to other processes: running it again")
                         trials.append(result)
-                        say(report.progress_line(result))
         finally:
             valkey.stop()
             if any("error" in t for t in trials):
@@ -205,9 +223,20 @@ def main() -> None:
         "versions": report.versions(), "code": code,
         "code_changed_during_run": code_state() != code,
         "params": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "summary": summary, "trials": trials,
+        "summary": summary, "trials": trials, "discarded_noisy_trials": discarded,
     }
+    foreign = sorted(t["foreign_cpu_share"] for t in trials)
+    quiet = {"foreign_cpu_share_median": foreign[len(foreign) // 2] if foreign else None,
+             "foreign_cpu_share_max": foreign[-1] if foreign else None,
+             "trials_over_redo_above": sum(f > args.redo_above for f in foreign),
+             "redone": sum(t.get("attempt", 0) for t in trials)}
+    data["quiet"] = quiet
     table = report.table(summary, systems, configs)
+    if foreign:
+        table += (f"\n- other processes' share of the machine's CPU during a trial: median "
+                  f"{quiet['foreign_cpu_share_median']:.0%}, max "
+                  f"{quiet['foreign_cpu_share_max']:.0%} ({quiet['trials_over_redo_above']} of "
+                  f"{len(foreign)} trials over {args.redo_above:.0%}; {quiet['redone']} rerun)")
     print(table)
     if args.profile:
         from bench.queue import profile
