@@ -25,6 +25,7 @@ from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import Middleware, MiddlewareError
 
 from pools.committer import Item
+from pools.outage import through_outage
 from pools.wakeup import CHANNEL_PREFIX, Wakeups
 
 #: Dramatiq's "enqueue" (store the body, push the id) plus a wake-up, in one step.
@@ -96,14 +97,10 @@ class RepertoryBroker(RedisBroker):
     def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
         queue_name, message = self.prepare(message, delay)
         self.emit_before("enqueue", message, delay)
-        self.enqueue_args(queue_name, message, client=None)
+        self._enqueue(keys=[self.namespace], args=[
+            queue_name, message.options["redis_message_id"], message.encode(), CHANNEL_PREFIX])
         self.emit_after("enqueue", message, delay)
         return message
-
-    def enqueue_args(self, queue_name: str, message: Message, client: Any) -> Any:
-        """Run (or, with ``client`` a pipeline, queue) the enqueue script."""
-        return self._enqueue(keys=[self.namespace], client=client, args=[
-            queue_name, message.options["redis_message_id"], message.encode(), CHANNEL_PREFIX])
 
 
 class _Consumer(_RedisConsumer):
@@ -123,11 +120,10 @@ class _Consumer(_RedisConsumer):
             self.queued_message_ids.discard(message.message_id)
             self.broker.wakeups.poke(self.queue_name)  # room to prefetch again
             return
-        if move is not None:
+        if move is not None and committer is not None:  # closed: commit it here, then ack
             job_id, event, fields = move
-            store = committer.store if committer is not None else None
-            if store is not None:
-                store.move(job_id, event, **fields)
+            through_outage(lambda: committer.store.move(job_id, event, **fields),
+                           what=f"recording {event} of job {job_id}")
         directly(message)
 
     def __next__(self) -> MessageProxy | None:
