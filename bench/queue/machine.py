@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.queue import procs
@@ -50,7 +51,8 @@ def snapshot() -> dict[str, object]:
     return {"loadavg": [round(v, 2) for v in os.getloadavg()], "busy": busy_others()}
 
 
-def wait_quiet(max_wait_s: float, poll_s: float = 30.0, say=print) -> dict[str, object]:
+def wait_quiet(max_wait_s: float, poll_s: float = 30.0,
+               say: Callable[[str], None] = print) -> dict[str, object]:
     """Wait (up to ``max_wait_s``) until no other process uses more than a tenth of a core in
     three samples over ~15 s and the 1-minute load is under 1; returns the last snapshot and
     how long it waited."""
@@ -70,7 +72,8 @@ def wait_quiet(max_wait_s: float, poll_s: float = 30.0, say=print) -> dict[str, 
         time.sleep(poll_s)
 
 
-def wait_idle(max_wait_s: float, below: float = 0.3, say=print) -> float:
+def wait_idle(max_wait_s: float, below: float = 0.3,
+              say: Callable[[str], None] = print) -> float:
     """Before a trial: wait (up to ``max_wait_s``, polling each 5 s) until no other process
     uses more than ``below`` of a core over 1 s; returns how long it waited."""
     started = time.monotonic()
