@@ -39,7 +39,8 @@ def test_without_a_gpu_the_gpu_pool_runs_one_cpu_process_and_says_so(caplog):
     assert "CUDA_VISIBLE_DEVICES" not in children[0].env
     assert "no CUDA device" in caplog.text
     argv = children[0].argv
-    assert argv[argv.index("--queues") + 1:argv.index("--worker-shutdown-timeout")] == ["gpu-query", "gpu"]
+    queues = argv[argv.index("--queues") + 1:argv.index("--worker-shutdown-timeout")]
+    assert queues == ["gpu-query", "gpu"]
 
 
 def test_an_unknown_pool_is_refused_with_the_known_ones():
