@@ -1,6 +1,6 @@
 """Search while bulk indexing waits: text searches sent right after 2,000 images were queued.
 
-    .venv/bin/python -P bench/search_under_load.py --images 2000 --searches 10
+    .venv/bin/python bench/search_under_load.py --images 2000 --searches 10
 
 Real processes (embedded Valkey, API, gpu pool with the tiny open_clip model on CPU, index
 pool with Qdrant Edge). One zip upload queues ``--images`` distinct small PNGs (32 per job);
