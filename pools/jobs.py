@@ -120,6 +120,13 @@ class JobStore:
         raw = self.redis.hgetall(q.job_key(job_id))
         return decode_record(raw) if raw else None
 
+    def summary(self, job_id: str) -> dict[str, Any] | None:
+        """The record's ``SUMMARY_FIELDS`` (what the "finished" hooks see)."""
+        raw = self.redis.hmget(q.job_key(job_id), lc.SUMMARY_FIELDS)
+        found = {f.encode(): v for f, v in zip(lc.SUMMARY_FIELDS, raw, strict=True)
+                 if v is not None}
+        return decode_record(found) if found else None
+
     def get_many(self, job_ids: Iterable[str]) -> list[dict[str, Any]]:
         pipe = self.redis.pipeline(transaction=False)
         ids = list(job_ids)
@@ -207,15 +214,16 @@ class JobStore:
     def moved(self, job_id: str, reply: list[Any]) -> Moved:
         """Read the script's reply; call the "finished" hooks for what it finished."""
         applied, old, parent_event, event, raw = reply
+        summary = {f.encode(): v for f, v in zip(lc.SUMMARY_FIELDS, raw, strict=False)
+                   if v is not None}
         moved = Moved(applied == 1, _text(old) or None, _text(event),
-                      decode_record(dict(zip(raw[::2], raw[1::2], strict=True))) if raw
-                      else None)
+                      decode_record(summary) if summary else None)
         if moved.record is not None:
             lc.emit_finished(self, moved.record)
         parent_event = _text(parent_event)
         if moved.applied and parent_event and lc.EVENTS[parent_event].target in TERMINAL:
             parent_id = (moved.record or self.get(job_id) or {}).get("parent_id")
-            if parent_id and (parent := self.get(parent_id)) is not None:
+            if parent_id and (parent := self.summary(parent_id)) is not None:
                 lc.emit_finished(self, parent)
         return moved
 

@@ -73,6 +73,13 @@ EVENTS: dict[str, Move] = {
 }
 
 
+#: What the "finished" hooks receive of a record (and what the move script returns for it):
+#: enough for metrics and a webhook, never the stored message or result.
+SUMMARY_FIELDS = ("id", "kind", "status", "attempts", "created_at", "started_at", "finished_at",
+                  "parent_id", "progress", "error_type", "error_message", "callback_url",
+                  "children_total")
+
+
 def allowed(event: str, status: str | None) -> bool:
     return status in EVENTS[event].sources
 
@@ -86,8 +93,9 @@ def lua_table() -> str:
         rows.append(f"  {name} = {{to = '{move.target}', attempt = {attempt}, "
                     f"if_cancelled = '{move.if_cancelled}', from = {{{sources}}}}}")
     terminal = ", ".join(f"{s} = true" for s in sorted(TERMINAL))
+    summary = ", ".join(f"'{f}'" for f in SUMMARY_FIELDS)
     return ("local EVENTS = {\n" + ",\n".join(rows) + "\n}\n"
-            f"local TERMINAL = {{{terminal}}}\n")
+            f"local TERMINAL = {{{terminal}}}\nlocal SUMMARY = {{{summary}}}\n")
 
 
 # -- "a job finished" ---------------------------------------------------------------------
@@ -97,7 +105,8 @@ _finished: dict[str, FinishedHook] = {}
 
 def on_finished(name: str, hook: FinishedHook) -> None:
     """Register (or replace) the hook ``name``: called with ``(store, record)`` once per job
-    that reaches a terminal state, wherever that happened."""
+    that reaches a terminal state, wherever that happened; ``record`` holds the job's
+    ``SUMMARY_FIELDS``."""
     _finished[name] = hook
 
 

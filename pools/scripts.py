@@ -33,7 +33,8 @@ local function move_job()
     redis.call('zrem', prefix .. ':jobs:kind:' .. kind .. ':status:' .. from, id)
     redis.call('zadd', prefix .. ':jobs:status:' .. to, score, id)
     redis.call('zadd', prefix .. ':jobs:kind:' .. kind .. ':status:' .. to, score, id)
-    if TERMINAL[to] then redis.call('expire', k, ttl) else redis.call('persist', k) end
+    if TERMINAL[to] then redis.call('expire', k, ttl)
+    elseif TERMINAL[from] then redis.call('persist', k) end
   end
 
   local set, unset = {'status', new, 'updated_at', now}, {}
@@ -48,7 +49,9 @@ local function move_job()
 
   local parent = cur[7]
   local function reply(pevent)
-    if TERMINAL[new] then return {1, old, pevent, event, redis.call('hgetall', key)} end
+    if TERMINAL[new] then
+      return {1, old, pevent, event, redis.call('hmget', key, unpack(SUMMARY))}
+    end
     return {1, old, pevent, event, {}}
   end
   if not parent or parent == '' then return reply('') end
