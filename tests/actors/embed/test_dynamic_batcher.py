@@ -149,15 +149,14 @@ def test_an_urgent_item_goes_ahead_of_queued_work_in_the_next_batch() -> None:
         release.wait(10)  # the first batch holds the runner while more work queues up
         return items
 
-    with DynamicBatcher(run, max_batch=4, max_wait_ms=10_000) as b:
-        first = b.submit("bulk-0")
+    with DynamicBatcher(run, max_batch=4, max_wait_ms=60_000) as b:  # full batches only
+        first = b.submit_many([f"first-{i}" for i in range(4)])
         while not batches:
             time.sleep(0.001)
-        bulk = b.submit_many([f"bulk-{i}" for i in range(1, 9)])
+        bulk = b.submit_many([f"bulk-{i}" for i in range(1, 8)])
         query = b.submit("query", urgent=True)
         release.set()
-        assert query.result(timeout=10) == "query"
-        assert first.result(timeout=10) == "bulk-0"
-        assert [f.result(timeout=10) for f in bulk]
-    assert batches[1][0] == "query", batches
-    assert batches[1][1:] == ["bulk-1", "bulk-2", "bulk-3"]
+        assert query.result(timeout=30) == "query"
+        assert [f.result(timeout=30) for f in first + bulk]
+    assert batches[1] == ["query", "bulk-1", "bulk-2", "bulk-3"], batches
+    assert batches[2] == ["bulk-4", "bulk-5", "bulk-6", "bulk-7"], batches
