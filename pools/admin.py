@@ -8,6 +8,7 @@ Engine-specific by nature: a RabbitMQ engine would get its own class with the sa
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import redis
@@ -81,8 +82,26 @@ class QueueAdmin:
             pipe.hdel(msgs, rid)
             removed, _ = pipe.execute()
             if removed:
-                taken.append(Message(**{k: data[k] for k in _MESSAGE_FIELDS if k in data}))
+                taken.append(message_of(data))
         return taken
 
     def is_dead(self, queue: str, message_id: str) -> bool:
         return any(d["message_id"] == message_id for _, _, d in self._dead_entries(queue))
+
+
+def message_of(data: dict[str, Any]) -> Message:
+    """A Dramatiq message from its stored dict (a dead letter, or the copy on a job record)."""
+    return Message(**{k: data[k] for k in _MESSAGE_FIELDS if k in data})
+
+
+def fresh_message(message: Message, *, reset_retries: bool = True) -> Message:
+    """A copy of ``message`` for its canonical queue, without broker ids, eta or traceback;
+    with its retry count reset unless ``reset_retries`` is False."""
+    dropped = {"traceback", "requeue_timestamp", "eta", "redis_message_id"}
+    if reset_retries:
+        dropped.add("retries")
+    options = {k: v for k, v in message.options.items() if k not in dropped}
+    return Message(queue_name=message.queue_name.removesuffix(".DQ"),
+                   actor_name=message.actor_name, args=message.args, kwargs=message.kwargs,
+                   options=options, message_id=message.message_id,
+                   message_timestamp=int(time.time() * 1000))

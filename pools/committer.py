@@ -62,10 +62,6 @@ class Committer:
                                         daemon=True)
         self._thread.start()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def add(self, item: Item) -> bool:
         """Queue ``item``; False once closed (then the caller commits it itself)."""
         with self._cond:
@@ -79,11 +75,16 @@ class Committer:
         """Make a move in the next commit and wait for it: threads starting jobs at the same
         time share one round trip."""
         item = Item("", None, "", (job_id, event, fields), waiter=threading.Event())
-        if not self.add(item):
-            return self.store.move(job_id, event, **fields)
-        item.waiter.wait()
-        return item.moved if item.moved is not None else self.store.move(job_id, event,
-                                                                          **fields)
+        if self.add(item):
+            item.waiter.wait()
+            if item.moved is not None:
+                return item.moved
+        return self.move(job_id, event, **fields)  # closed, or the commit failed
+
+    def move(self, job_id: str, event: str, **fields: Any) -> Moved:
+        """A move made here and now (the committer closed), riding out an outage."""
+        return through_outage(lambda: self.store.move(job_id, event, **fields),
+                              what=f"recording {event} of job {job_id}")
 
     def pending_ids(self) -> set[str]:
         with self._cond:

@@ -221,9 +221,10 @@ class JobStore:
         if moved.record is not None:
             lc.emit_finished(self, moved.record)
         parent_event = _text(parent_event)
-        if moved.applied and parent_event and lc.EVENTS[parent_event].target in TERMINAL:
-            parent_id = (moved.record or self.get(job_id) or {}).get("parent_id")
-            if parent_id and (parent := self.summary(parent_id)) is not None:
+        # A parent settles only when its child finished: the child's summary names it.
+        if moved.record and parent_event and lc.EVENTS[parent_event].target in TERMINAL:
+            parent = self.summary(moved.record["parent_id"])
+            if parent is not None:
                 lc.emit_finished(self, parent)
         return moved
 

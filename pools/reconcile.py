@@ -26,10 +26,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dramatiq import Message
-
 from config import queues as q
 from pools import lifecycle as lc
+from pools.admin import fresh_message, message_of
 from pools.jobs import JobStore
 
 log = logging.getLogger(__name__)
@@ -130,7 +129,7 @@ class Reconciler:
                 error_message=f"its message was lost while {record['status']}; "
                               f"re-enqueued by the reconciler")
             if applied:
-                self.broker.enqueue(_fresh(message))
+                self.broker.enqueue(fresh_message(message_of(message), reset_retries=False))
                 done.recovered.append(job_id)
                 log.warning("reconciler: job %s had no message; re-enqueued", job_id)
             return
@@ -142,13 +141,3 @@ class Reconciler:
         if applied:
             done.lost.append(job_id)
             log.error("reconciler: job %s had no message and %s; marked dead", job_id, why)
-
-
-def _fresh(data: dict[str, Any]) -> Message:
-    options = {k: v for k, v in (data.get("options") or {}).items()
-               if k not in ("redis_message_id", "eta", "traceback", "requeue_timestamp")}
-    return Message(queue_name=data["queue_name"].removesuffix(".DQ"),
-                   actor_name=data["actor_name"], args=tuple(data.get("args") or ()),
-                   kwargs=data.get("kwargs") or {}, options=options,
-                   message_id=data["message_id"],
-                   message_timestamp=int(time.time() * 1000))

@@ -25,7 +25,6 @@ from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import Middleware, MiddlewareError
 
 from pools.committer import Item
-from pools.outage import through_outage
 from pools.wakeup import CHANNEL_PREFIX, Wakeups
 
 #: Dramatiq's "enqueue" (store the body, push the id) plus a wake-up, in one step.
@@ -122,8 +121,7 @@ class _Consumer(_RedisConsumer):
             return
         if move is not None and committer is not None:  # closed: commit it here, then ack
             job_id, event, fields = move
-            through_outage(lambda: committer.store.move(job_id, event, **fields),
-                           what=f"recording {event} of job {job_id}")
+            committer.move(job_id, event, **fields)
         directly(message)
 
     def __next__(self) -> MessageProxy | None:

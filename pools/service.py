@@ -20,7 +20,7 @@ from dramatiq.results import ResultMissing
 from config import queues as q
 from config.settings import Settings
 from pools import jobs as j
-from pools.admin import QueueAdmin
+from pools.admin import QueueAdmin, fresh_message, message_of
 from pools.broker import build_result_backend, build_store, redis_client, redis_url
 from pools.submit import asubmit_with_record, submit_with_record
 from pools.urls import validate_callback_url
@@ -252,7 +252,7 @@ class JobService:
             taken = {m.message_id: m for m in self.admin.take_dead(queue, [r["id"] for r in group])}
             for record in group:
                 stored = record.get("message")
-                message = taken.get(record["id"]) or (Message(**stored) if stored else None)
+                message = taken.get(record["id"]) or (message_of(stored) if stored else None)
                 if message is None:
                     raise InvalidTransition(f"job {record['id']} kept no message to retry")
                 self._requeue(message)
@@ -287,14 +287,3 @@ class JobService:
                 except InvalidTransition:  # it finished meanwhile
                     continue
         return self.get(job_id)
-
-
-def fresh_message(message: Message) -> Message:
-    """A copy of ``message`` for its canonical queue, with no retry history or broker ids."""
-    options = {k: v for k, v in message.options.items()
-               if k not in ("retries", "traceback", "requeue_timestamp", "eta",
-                            "redis_message_id")}
-    return Message(queue_name=message.queue_name.removesuffix(".DQ"),
-                   actor_name=message.actor_name, args=message.args, kwargs=message.kwargs,
-                   options=options, message_id=message.message_id,
-                   message_timestamp=int(time.time() * 1000))

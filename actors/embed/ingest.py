@@ -32,10 +32,15 @@ class StoredImage:
         return {"image_id": self.image_id, "blob_key": self.blob_key, "doc": self.doc}
 
 
+def image_id_of(clip: ClipSettings, blob_key: str) -> str:
+    """The id an image of this content has under the configured model (its vector's id)."""
+    return point_id(blob_key, model_id_for(clip))
+
+
 def store_image(clip: ClipSettings, client: redis.Redis, data: bytes, info: ImageInfo,
                 doc: dict[str, Any], filename: str) -> StoredImage:
     ref = BlobStore(clip.images.blob_dir).put(data)
-    image_id = point_id(ref.key, model_id_for(clip))
+    image_id = image_id_of(clip, ref.key)
     full = {**doc, "blob_key": ref.key, "created_ts": time.time()}
     ImageRecords(client).put(image_id, status=QUEUED, filename=filename, format=info.format,
                              width=info.width, height=info.height, **full)

@@ -108,15 +108,14 @@ class _Undo:
 
     def __init__(self, service: Service, settings: AppSettings, uploads: list[Upload]) -> None:
         from actors.embed.blobs import BlobStore
-        from actors.embed.model import model_id_for
-        from actors.index.collections import point_id
+        from actors.embed.ingest import image_id_of
 
         self.blobs = BlobStore(settings.clip.images.blob_dir)
         self.records = ImageRecords(service.store.redis)
         keys = {u.info.sha256 for u in uploads}
-        model = model_id_for(settings.clip)
         self.new_blobs = [k for k in keys if not self.blobs.exists(k)]
-        self.before = {i: self.records.get(i) for i in (point_id(k, model) for k in keys)}
+        self.before = {i: self.records.get(i)
+                       for i in (image_id_of(settings.clip, k) for k in keys)}
 
     def __call__(self) -> None:
         for blob_key in self.new_blobs:

@@ -66,12 +66,11 @@ def _forget(service: Service, settings: AppSettings, blob_key: str) -> None:
     """Delete a query image's blob, unless an upload of the same content (the store is
     content-addressed) has meanwhile written an image record that uses it."""
     from actors.embed.blobs import BlobStore
-    from actors.embed.model import model_id_for
+    from actors.embed.ingest import image_id_of
     from actors.embed.records import ImageRecords
-    from actors.index.collections import point_id
 
     try:
-        image_id = point_id(blob_key, model_id_for(settings.clip))
+        image_id = image_id_of(settings.clip, blob_key)
         if ImageRecords(service.store.redis).get(image_id) is None:
             BlobStore(settings.clip.images.blob_dir).delete(blob_key)
     except Exception:  # the answer (or its error) matters more than this cleanup

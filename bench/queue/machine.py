@@ -19,17 +19,13 @@ def busy_s() -> float:
 
 def _cpu_by_pid() -> dict[int, tuple[float, str]]:
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid, fields in procs.stats():
         try:
-            stat = (entry / "stat").read_text()
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        found[int(entry.name)] = ((int(fields[11]) + int(fields[12])) / procs.CLK_TCK,
-                                  cmd.strip()[:120])
+        found[pid] = ((int(fields[11]) + int(fields[12])) / procs.CLK_TCK,
+                      cmd.replace(b"\0", b" ").decode(errors="replace").strip()[:120])
     return found
 
 

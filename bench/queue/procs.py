@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 #: Every process a trial starts inherits this variable (value: the trial's id), so the
@@ -16,8 +16,8 @@ MARK_ENV = "BENCH_QUEUE_MARK"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def _ppids() -> dict[int, int]:
-    found = {}
+def stats() -> Iterator[tuple[int, list[str]]]:
+    """``(pid, fields after the command name)`` of each process ``/proc/<pid>/stat`` shows."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -26,10 +26,12 @@ def _ppids() -> dict[int, int]:
         except OSError:
             continue
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if state != "Z":  # a zombie is gone; only its entry waits to be reaped
-            found[int(entry.name)] = int(ppid)
-    return found
+        yield int(entry.name), stat.rsplit(")", 1)[1].split()
+
+
+def _ppids() -> dict[int, int]:
+    # A zombie is gone; only its entry waits to be reaped.
+    return {pid: int(fields[1]) for pid, fields in stats() if fields[0] != "Z"}
 
 
 def tree(roots: Iterable[int]) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 DONE_KEY = "bench:done"
 #: The URL (with the system's database number) the worker-side modules connect to.
@@ -28,3 +29,23 @@ def parse(raw: bytes | str) -> tuple[str, float, float]:
     text = raw.decode() if isinstance(raw, bytes) else raw
     tag, start, end = text.split()
     return tag, float(start), float(end)
+
+
+def declare_actors(broker: Any) -> tuple[Any, Any]:
+    """The no-op and the 10 ms bench actors on a Dramatiq ``broker`` (raw or repertory's)."""
+    import dramatiq
+    import redis
+
+    client = redis.Redis.from_url(url())
+
+    @dramatiq.actor(broker=broker, queue_name="bench")
+    def noop(tag: str) -> None:
+        client.rpush(DONE_KEY, entry(tag, time.time()))
+
+    @dramatiq.actor(broker=broker, queue_name="bench")
+    def sleep(tag: str) -> None:
+        start = time.time()
+        time.sleep(SLEEP_S)
+        client.rpush(DONE_KEY, entry(tag, start))
+
+    return noop, sleep

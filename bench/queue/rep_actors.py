@@ -9,26 +9,9 @@ middleware moves (queued → running → succeeded), plus recovery, heartbeats a
 
 from __future__ import annotations
 
-import time
-
-import dramatiq
-import redis
-
 from bench.queue import record
 from config.settings import get_settings
 from pools.broker import build_broker
 
 broker = build_broker(get_settings())
-client = redis.Redis.from_url(record.url())
-
-
-@dramatiq.actor(broker=broker, queue_name="bench")
-def noop(tag: str) -> None:
-    client.rpush(record.DONE_KEY, record.entry(tag, time.time()))
-
-
-@dramatiq.actor(broker=broker, queue_name="bench")
-def sleep(tag: str) -> None:
-    start = time.time()
-    time.sleep(record.SLEEP_S)
-    client.rpush(record.DONE_KEY, record.entry(tag, start))
+noop, sleep = record.declare_actors(broker)

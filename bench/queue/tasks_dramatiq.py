@@ -5,26 +5,11 @@
 
 from __future__ import annotations
 
-import time
-
 import dramatiq
-import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from bench.queue import record
 
 broker = RedisBroker(url=record.url())
 dramatiq.set_broker(broker)
-client = redis.Redis.from_url(record.url())
-
-
-@dramatiq.actor(broker=broker, queue_name="bench")
-def noop(tag: str) -> None:
-    client.rpush(record.DONE_KEY, record.entry(tag, time.time()))
-
-
-@dramatiq.actor(broker=broker, queue_name="bench")
-def sleep(tag: str) -> None:
-    start = time.time()
-    time.sleep(record.SLEEP_S)
-    client.rpush(record.DONE_KEY, record.entry(tag, start))
+noop, sleep = record.declare_actors(broker)

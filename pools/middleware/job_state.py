@@ -49,17 +49,21 @@ class JobState(Middleware):
         if hasattr(broker, "committer"):  # a RepertoryBroker: acks go with the moves
             broker.committer = Committer(broker, self.store)
 
+    def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
+        """Commit what finished (this runs before ``Recovery`` puts back what still runs)."""
+        committer = getattr(broker, "committer", None)
+        if committer is not None and not committer.close(timeout_s=10):
+            log.warning("finished messages not committed at shutdown: the broker requeues them")
+
     def before_process_message(self, broker: Any, message: Any) -> None:
         """One round trip: ``start`` is refused for a finished job and becomes ``stop`` when
         the cancel flag is set (see ``pools.lifecycle``)."""
         job_id = message.message_id
         fields = {"started_at": time.time(), "error_type": None, "error_message": None}
         committer = getattr(broker, "committer", None)
-        if committer is not None:
-            moved = committer.move_now(job_id, "start", **fields)
-        else:
-            moved = through_outage(lambda: self.store.move(job_id, "start", **fields),
-                                   what=f"recording the start of job {job_id}")
+        moved = (committer.move_now(job_id, "start", **fields) if committer is not None
+                 else through_outage(lambda: self.store.move(job_id, "start", **fields),
+                                     what=f"recording the start of job {job_id}"))
         if moved.previous is None:
             return  # no record: an internal message (webhook, RPC)
         if moved.applied and moved.event == "start":
@@ -100,8 +104,7 @@ class JobState(Middleware):
 
     def _finish(self, broker: Any, message: Any, event: str, **fields: Any) -> None:
         """Hand the move to the committer, which sends it with the ack; or make it now."""
-        committer = getattr(broker, "committer", None)
-        if committer is not None and not committer.closed:
+        if getattr(broker, "committer", None) is not None:  # closed: the consumer makes it
             message._repertory_move = (message.message_id, event, fields)
         else:
             self._move(message.message_id, event, **fields)

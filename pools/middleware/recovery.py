@@ -121,9 +121,7 @@ class Recovery(Middleware):
         self._stop.set()
 
     def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
-        committer = getattr(broker, "committer", None)
-        if committer is not None and not committer.close(timeout_s=10):
-            log.warning("finished messages not committed at shutdown: the broker requeues them")
+        # The job-state middleware has committed what finished (its hook runs first).
         with self._lock:
             left = list(self._running.values())
         for message in left:
