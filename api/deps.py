@@ -28,14 +28,19 @@ async def require_token(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     """With ``REPERTORY_API__TOKEN`` set, /v1 routes need ``Authorization: Bearer <token>``."""
-    token = request.app.state.settings.api.token
-    if token is None:
-        return
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(),
-                                                             token.get_secret_value().encode()):
+    if not token_ok(request.app.state.settings, authorization):
         raise HttpProblem(401, "missing or wrong bearer token",
                           headers={"WWW-Authenticate": "Bearer"})
+
+
+def token_ok(settings: Settings, authorization: str | None) -> bool:
+    """No token configured, or ``authorization`` is ``Bearer <that token>``."""
+    token = settings.api.token
+    if token is None:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.encode(), token.get_secret_value().encode())
 
 
 async def idempotency_key(

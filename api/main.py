@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from api import errors
 from api.deps import require_token
+from api.fastpath import FastSubmit
 from api.limits import BodyLimitMiddleware
 from api.routes import (
     dashboard,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None 
     app.state.settings = settings
     app.state.service = service
     errors.install(app)
+    app.add_middleware(FastSubmit, settings=settings, owner=app)  # inside the body limit
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     for module in ROUTERS:
         guarded = module.router.prefix.startswith("/v1")

@@ -12,6 +12,7 @@ import dramatiq
 from dramatiq import Message
 
 from config import queues as q
+from pools.coalesce import Coalescer
 from pools.jobs import JobStore, new_record
 from pools.wakeup import CHANNEL_PREFIX
 
@@ -48,9 +49,16 @@ async def asubmit_with_record(broker: Any, client: Any, message: Message,
     """``submit_with_record`` on an asyncio Redis client (``client``), for async routes."""
     new, message, keys, args = _prepared(broker, message, delay_ms, record)
     broker.emit_before("enqueue", message, delay_ms)
-    await _script(client)(keys=keys, args=args)
+    await _coalescer(client).run(keys, args)
     broker.emit_after("enqueue", message, delay_ms)
     return new.decoded()
+
+
+def _coalescer(client: Any) -> Coalescer:
+    coalescer = getattr(client, "_repertory_coalescer", None)
+    if coalescer is None:
+        coalescer = client._repertory_coalescer = Coalescer(client, SUBMIT_LUA)
+    return coalescer
 
 
 def _prepared(broker: Any, message: Message, delay_ms: int | None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 Status = Literal["queued", "running", "retrying", "succeeded", "failed", "dead", "cancelled"]
@@ -110,13 +109,10 @@ def to_job(record: dict[str, Any], child_ids: list[str] | None = None) -> Job:
     )
 
 
-def accepted_response(record: dict[str, Any], created: bool = True) -> JSONResponse:
-    """The 202 answer, rendered directly (an async submit route's hot path): the same body
-    as ``accepted``, without a validation pass over what we just built."""
+def accepted_body(record: dict[str, Any], created: bool = True) -> dict[str, Any]:
     job_id = record["id"]
-    return JSONResponse(status_code=202, content={
-        "job_id": job_id, "status": record["status"], "created": created,
-        "links": {"self": f"/v1/jobs/{job_id}", "result": f"/v1/jobs/{job_id}/result"}})
+    return {"job_id": job_id, "status": record["status"], "created": created,
+            "links": {"self": f"/v1/jobs/{job_id}", "result": f"/v1/jobs/{job_id}/result"}}
 
 
 def accepted(record: dict[str, Any], created: bool = True) -> Accepted:
