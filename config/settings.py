@@ -109,6 +109,10 @@ class ApiSettings(BaseModel):
         "/v1/solve: solve.max_text_bytes, POST /v1/images: clip.images.max_request_bytes, "
         "POST /v1/search/image: clip.images.max_bytes); bigger: HTTP 413 before reading it.",
     )
+    fast_submit: bool = Field(
+        True, description="Answer the plain success case of single-job JSON submit routes "
+        "(api.fastpath) without FastAPI's per-request machinery; anything else still goes "
+        "through the route. Off: every request goes through FastAPI.")
 
 
 class PoolSpec(BaseModel):
@@ -136,6 +140,17 @@ class ScheduleSettings(BaseModel):
     reindex_cron: str = Field("*/30 * * * *", description="Optimize the vector index.")
     rescrape_cron: str = Field("0 3 * * *", description="Re-scrape stale domains.")
     rescrape_after_days: int = Field(30, ge=1, description="A domain is stale after this.")
+    leader_lease_s: float = Field(
+        10.0, ge=0.5, le=300, description="Any number of `repertory scheduler` may run; one "
+        "holds this Redis lease and sends. A standby takes over within this long after the "
+        "leader dies (at once when it stops cleanly).")
+    poll_s: float = Field(1.0, gt=0, le=60, description="How often the scheduler looks for due "
+                          "ticks and changed schedules (and a standby for a free lease).")
+    misfire_grace_s: float = Field(
+        30.0, ge=0, description="A tick not sent within this long of its planned time was "
+        "missed (no scheduler ran): its schedule's `missed` policy (skip or run_once) applies.")
+    ledger_size: int = Field(100, ge=1, le=10_000, description="Runs kept per schedule.")
+    max_user_schedules: int = Field(1_000, ge=0, description="User schedules allowed at once.")
 
 
 class Settings(BaseSettings):
