@@ -8,6 +8,7 @@ so tests can count how often a job really ran.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -18,12 +19,15 @@ from config.queues import DIAG, PREFIX
 from pools import context
 from pools.errors import PermanentError, TransientError
 
+log = logging.getLogger(__name__)
+
 
 @dramatiq.actor(queue_name=DIAG, store_results=True, max_retries=3, min_backoff=200,
                 max_backoff=1_000)
 def diag(mode: str = "ok", seconds: float = 0.0, failures: int = 0) -> dict[str, Any]:
     job_id = context.current_job_id() or "adhoc"
     runs = _record_run(job_id)
+    log.debug("diag run %d, mode %s", runs, mode)  # the job's own line (pools.logs)
     if mode == "bad":
         raise PermanentError(f"diag was asked to fail permanently (mode={mode!r})",
                              kind="bad_input")

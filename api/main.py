@@ -26,6 +26,7 @@ from api.routes import (
     workers,
 )
 from config.settings import Settings, get_settings
+from pools.logs import configure as configure_logging
 from pools.metrics import RepertoryCollector
 from pools.service import JobService
 
@@ -33,7 +34,11 @@ ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, d
 
 
 def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    """With no settings (uvicorn's factory call) it also sets up logging from the settings
+    (``pools.logs``: uvicorn's lines too); a program passing its own keeps its logging."""
+    if settings is None:
+        settings = get_settings()
+        configure_logging(settings)
     if broker is None:
         import actors  # builds the broker and declares every actor
 

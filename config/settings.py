@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.clip import ClipSettings
@@ -153,6 +162,21 @@ class ScheduleSettings(BaseModel):
     max_user_schedules: int = Field(1_000, ge=0, description="User schedules allowed at once.")
 
 
+class LoggingSettings(BaseModel):
+    format: Literal["human", "json"] = Field(
+        "human", description="human: one short line for a terminal; json: one JSON object a "
+        "line (job_id, kind, queue, attempt, host, pid on a worker's lines) for a log store.")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Lowest level written (`repertory -v`: DEBUG).")
+
+    @field_validator("format", "level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.strip().lower() if info.field_name == "format" else value.strip().upper()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore", frozen=False
@@ -177,6 +201,7 @@ class Settings(BaseSettings):
     scrape: ScrapeSettings = ScrapeSettings()
     clip: ClipSettings = ClipSettings()
     qdrant: QdrantSettings = QdrantSettings()
+    logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")
     def _under_var_dir(self) -> Settings:

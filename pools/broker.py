@@ -28,6 +28,7 @@ from config.settings import Settings
 from pools import lifecycle, metrics
 from pools.errors import quiet_typed_errors
 from pools.jobs import JobStore
+from pools.logs import JobLogContext
 from pools.middleware import (
     Heartbeat,
     JobState,
@@ -83,6 +84,8 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
                  reconcile_after_s=settings.redis.reconcile_after_s,
                  max_retries=jobs.max_retries,
                  grace_s=settings.pools.shutdown_timeout_ms / 1000),
+        # Early: the lines of every middleware after it (and of the actor) carry the job.
+        JobLogContext(settings),
         AgeLimit(),
         TimeLimit(time_limit=jobs.time_limit_ms),
         ShutdownNotifications(),

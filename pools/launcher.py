@@ -19,6 +19,7 @@ from pathlib import Path
 from config.settings import Settings
 from pools.broker import redis_url
 from pools.definitions import Pool, get_pool
+from pools.logs import writes_json
 from pools.procs import popen
 
 log = logging.getLogger("repertory.launcher")
@@ -127,8 +128,12 @@ NOTE_EVERY_S = 2.0
 
 
 def say(message: str) -> None:
-    """What the person at the terminal must see, whatever the log level."""
-    print(f"repertory: {message}", file=sys.stderr, flush=True)
+    """What the person at the terminal must see, whatever the log level (a WARNING line when
+    the logs are JSON, so a log store gets no other shape of line)."""
+    if writes_json():
+        log.warning(message)
+    else:
+        print(f"repertory: {message}", file=sys.stderr, flush=True)
 
 
 class Supervisor:

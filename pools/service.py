@@ -121,7 +121,9 @@ class JobService:
                  kwargs: dict[str, Any] | None, delay_ms: int | None,
                  **fields: Any) -> tuple[Message, dict[str, Any]]:
         actor = self.broker.get_actor(actor_name)
-        message = actor.message_with_options(args=tuple(args), kwargs=kwargs or {})
+        # job_kind: the worker's log lines name the job's kind (pools.logs)
+        message = actor.message_with_options(args=tuple(args), kwargs=kwargs or {},
+                                             job_kind=kind)
         message = message.copy(message_id=job_id)
         eta = time.time() + delay_ms / 1000 if delay_ms else None
         record = dict(kind=kind, queue=actor.queue_name, actor=actor_name,

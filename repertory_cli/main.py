@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from config.settings import SettingsError, get_settings, masked_dump
@@ -48,8 +47,11 @@ def cmd_api(ns: argparse.Namespace) -> int:
     taken = _taken_ports(settings, embedded=False)
     if taken:
         return _refuse("api", taken)
+    from pools.logs import log_config
+
     uvicorn.run("api.main:create_app", factory=True, host=settings.api.host,
-                port=settings.api.port, workers=settings.api.workers)
+                port=settings.api.port, workers=settings.api.workers,
+                log_config=log_config(settings))
     return 0
 
 
@@ -138,15 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _load_plugins()
     ns = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if ns.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        get_settings()
+        settings = get_settings()
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    from pools.logs import configure
+
+    configure(settings, verbose=ns.verbose)  # REPERTORY_LOGGING__FORMAT / __LEVEL
     return ns.fn(ns)
 
 
