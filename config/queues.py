@@ -9,13 +9,15 @@ GPU = "gpu"
 INDEX = "index"
 DIAG = "diag"
 SCHEDULE = "schedule"
+#: HTTP jobs: many calls in flight per process on one event loop (``pools.deferred``).
+HTTP = "http"
 #: Interactive lanes: a search's query embedding and its index lookup. The same pools consume
 #: them, and take them before queued bulk work (their own queue, and a higher priority).
 GPU_QUERY = "gpu-query"
 INDEX_QUERY = "index-query"
 
 ALL_QUEUES: tuple[str, ...] = (SOLVE, SCRAPE, NOTIFY, GPU, INDEX, DIAG, SCHEDULE, GPU_QUERY,
-                               INDEX_QUERY)
+                               INDEX_QUERY, HTTP)
 
 #: Dramatiq actor priorities (lower runs first among messages a worker holds).
 INTERACTIVE = 0

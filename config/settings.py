@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.clip import ClipSettings
+from config.http import HttpJobSettings
 from config.qdrant import QdrantSettings
 from config.scrape import ScrapeSettings
 from config.solve import SolveSettings
@@ -201,6 +202,7 @@ class Settings(BaseSettings):
     scrape: ScrapeSettings = ScrapeSettings()
     clip: ClipSettings = ClipSettings()
     qdrant: QdrantSettings = QdrantSettings()
+    http: HttpJobSettings = HttpJobSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

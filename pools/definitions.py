@@ -22,12 +22,13 @@ class Pool:
 def pools(settings: Settings) -> dict[str, Pool]:
     p = settings.pools
     return {
-        "cpu": Pool("cpu", (q.SOLVE, q.SCRAPE, q.NOTIFY, q.DIAG, q.SCHEDULE), p.cpu,
-                    description="rostering, scraping, webhooks, schedules"),
+        "cpu": Pool("cpu", (q.SOLVE, q.SCRAPE, q.NOTIFY, q.DIAG, q.SCHEDULE, q.HTTP), p.cpu,
+                    description="rostering, scraping, webhooks, schedules, HTTP jobs"),
         "solve": Pool("solve", (q.SOLVE,), p.solve,
                       description="rostering only: one CP-SAT search per thread"),
-        "scrape": Pool("scrape", (q.SCRAPE, q.NOTIFY), p.scrape,
-                       description="network-bound: many domains in flight per process"),
+        "scrape": Pool("scrape", (q.SCRAPE, q.NOTIFY, q.HTTP), p.scrape,
+                       description="network-bound: many domains and HTTP jobs in flight "
+                                   "per process"),
         "gpu": Pool("gpu", (q.GPU_QUERY, q.GPU), p.gpu, per_gpu=True, poll_ms=100,
                     description="CLIP embeddings, one process per GPU"),
         "index": Pool("index", (q.INDEX_QUERY, q.INDEX), p.index, poll_ms=100,

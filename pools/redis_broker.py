@@ -6,6 +6,8 @@
 * The consumer waits on that wake-up instead of sleeping between empty polls, and hands acks
   and nacks to the process's ``Committer`` (``pools.committer``) when there is one, so a
   finished job's state move and its ack travel together, many jobs per round trip.
+* An actor may return ``pools.deferred.defer(future)``: its message stays held, unacked,
+  until the future is done, and its thread is free meanwhile (``pools.deferred``).
 
 Keys, message format and every other command are Dramatiq's own: plain ``dramatiq`` workers,
 ``QueueAdmin`` and Dramatiq's maintenance all keep working on the same queues.
@@ -24,6 +26,7 @@ from dramatiq.common import compute_backoff, current_millis, dq_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import Middleware, MiddlewareError
 
+from pools import deferred
 from pools.committer import Item
 from pools.wakeup import CHANNEL_PREFIX, Wakeups
 
@@ -64,7 +67,10 @@ class RepertoryBroker(RedisBroker):
 
     def emit_before(self, signal: str, *args: Any, **kwargs: Any) -> None:
         name = "before_" + signal
-        for middleware, hook in self._hooks_of(name, self.middleware):
+        hooks = self._hooks_of(name, self.middleware)
+        if args and signal in ("ack", "nack"):
+            hooks = deferred.hooks_now(self, signal, args[0], kwargs, hooks)
+        for middleware, hook in hooks:
             try:
                 hook(self, *args, **kwargs)
             except MiddlewareError:
@@ -75,12 +81,18 @@ class RepertoryBroker(RedisBroker):
 
     def emit_after(self, signal: str, *args: Any, **kwargs: Any) -> None:
         name = "after_" + signal
-        for middleware, hook in self._hooks_of(name, reversed(self.middleware)):
+        hooks = self._hooks_of(name, reversed(self.middleware))
+        if args and signal in ("process_message", "ack", "nack"):
+            hooks = deferred.hooks_now(self, signal, args[0], kwargs, hooks)
+        for middleware, hook in hooks:
             try:
                 hook(self, *args, **kwargs)
             except Exception:
                 self.logger.critical("Unexpected failure in %s of %r.", name, middleware,
                                      exc_info=True)
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
+        return super().consume(queue_name, deferred.prefetch_for(queue_name, prefetch), timeout)
 
     def prepare(self, message: Message, delay: int | None) -> tuple[str, Message]:
         """``RedisBroker.enqueue``'s message: a fresh broker id; the delay queue and an eta
@@ -112,6 +124,8 @@ class _Consumer(_RedisConsumer):
         self._settle(message, "nack", super().nack)
 
     def _settle(self, message: MessageProxy, command: str, directly: Any) -> None:
+        if deferred.hold(message, self):  # parked: settled when its future is done
+            return
         committer = self.broker.committer
         move = getattr(message, "_repertory_move", None)
         item = Item(self.queue_name, message, command, move)
