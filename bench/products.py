@@ -88,7 +88,7 @@ def score(scorer: Any, truth: dict, preds: dict, n_bootstrap: int,
     return metrics
 
 
-def run(n_bootstrap: int, show_errors: bool) -> dict:
+def run(n_bootstrap: int, show_errors: bool, halves: tuple[str, ...]) -> dict:
     from actors.scrape.fetch import decode_body
 
     scorer = _scorer()
@@ -96,6 +96,8 @@ def run(n_bootstrap: int, show_errors: bool) -> dict:
     report: dict = {"split": "sorted file names; even positions development, odd held out",
                     "pages": {}, "halves": {}}
     for half, files in split(list((DATA / "html").glob("*.html.gz"))).items():
+        if half not in halves:
+            continue
         truth, preds = {}, {}
         for path in files:
             key = path.name.split(".")[0]
@@ -125,9 +127,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-bootstrap", type=int, default=1000)
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--half", choices=["development", "held_out"],
+                        help="score one half only (no JSON written)")
     args = parser.parse_args()
-    report = run(args.n_bootstrap, args.show_errors)
+    halves = (args.half,) if args.half else ("development", "held_out")
+    report = run(args.n_bootstrap, args.show_errors, halves)
     _print(report)
+    if args.half:
+        return
     out = ROOT / "bench" / "results" / "products.json"
     out.write_text(json.dumps(report, indent=2, default=str, sort_keys=True) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")

@@ -80,7 +80,7 @@ def aeb_f1() -> tuple[float, float, float]:
 def contact_recall(manifest: list[dict]) -> tuple[int, int]:
     import phonenumbers
 
-    from actors.scrape.contacts import region_hint
+    from actors.scrape.phones import region_hint
     from actors.scrape.domains import cc_region
     from actors.scrape.extract import extract_page
 

@@ -1,4 +1,4 @@
-"""Emails and phone numbers from a parsed page, de-obfuscated and normalised."""
+"""Emails from a parsed page, de-obfuscated and normalised (phones: ``phones.py``)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,6 @@ _AT = re.compile(r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>|\s+\[
 _DOT = re.compile(r"\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*", re.I)
 _NOT_TLDS = {"png", "jpg", "jpeg", "gif", "webp", "svg", "js", "css", "ico", "avif"}
 _CF_PATH = re.compile(r"/cdn-cgi/l/email-protection#([0-9a-fA-F]+)")
-_LANG_REGION = {"ja": "JP", "de": "DE", "it": "IT", "fr": "FR", "es": "ES", "nl": "NL",
-                "pl": "PL", "sv": "SE", "da": "DK", "fi": "FI", "pt": "PT", "cs": "CZ",
-                "ko": "KR", "zh": "CN", "nb": "NO", "no": "NO", "hu": "HU", "el": "GR"}
-MAX_PHONE_TEXT = 30_000
 
 
 def decode_cfemail(hex_string: str) -> str | None:
@@ -72,46 +68,6 @@ def emails_from(tree: HtmlElement, text: str) -> list[str]:
             found.append(dec)
     found.extend(EMAIL.findall(deobfuscate(text)))
     return _unique(e for raw in found if (e := clean_email(raw)))
-
-
-def region_hint(lang: str | None) -> str | None:
-    """A region from ``<html lang>``: ``de-CH`` → ``CH``, ``ja`` → ``JP``, ``en`` → ``None``."""
-    if not lang:
-        return None
-    parts = re.split(r"[-_]", lang.strip())
-    if len(parts) > 1 and len(parts[1]) == 2 and parts[1].isalpha():
-        return parts[1].upper()
-    return _LANG_REGION.get(parts[0].lower())
-
-
-def to_e164(raw: str, region: str | None) -> str | None:
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def phones_from(tree: HtmlElement, text: str, region: str | None) -> list[str]:
-    """E.164 numbers from ``tel:`` links and from text (valid numbers only)."""
-    import phonenumbers
-
-    found: list[str] = []
-    for el in tree.iter("a"):
-        href = (el.get("href") or "").strip()
-        if href.lower().startswith(("tel:", "callto:")):
-            raw = unquote(href.split(":", 1)[1]).split(";", 1)[0]
-            if number := to_e164(raw, region):
-                found.append(number)
-    matcher = phonenumbers.PhoneNumberMatcher(text[:MAX_PHONE_TEXT], region or "ZZ",
-                                              leniency=phonenumbers.Leniency.VALID)
-    for match in matcher:
-        found.append(phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164))
-    return _unique(found)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

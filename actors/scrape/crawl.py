@@ -8,6 +8,7 @@ limiter. Many domains run concurrently in one event loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -15,7 +16,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from actors.scrape.domains import registrable_domain
-from actors.scrape.extract import PageData, extract_page
+from actors.scrape.extract import PageData, PageError, extract_page
 from actors.scrape.fetch import HTML_TYPES, FetchLimits, FetchResult, fetch
 from actors.scrape.merge import CompanyRecord, merge_pages
 from actors.scrape.outcomes import Outcome, ScrapeError
@@ -58,11 +59,16 @@ class ScrapeOptions(BaseModel):
         return cls(**(values | overrides))
 
 
+log = logging.getLogger(__name__)
+
+
 class PageFetch(BaseModel):
     url: str
     outcome: Outcome
     status: int | None = None
     error: str | None = None
+    #: Extraction stages that failed on this page (the page's other fields were kept).
+    extract_errors: list[PageError] = Field(default_factory=list)
 
 
 class DomainResult(BaseModel):
@@ -153,8 +159,23 @@ class _DomainRun:
             return None
         if fetched.outcome is not Outcome.OK:
             raise ScrapeError(fetched.outcome, f"{url}: {fetched.error}")
-        data = await self.extractor(result.text, result.url)
+        data = await self._extract(fetched, result.text, result.url)
         self.data.append(data)
+        return data
+
+    async def _extract(self, fetched: PageFetch, html: str, url: str) -> PageData:
+        """Extract one page; a failure is typed and recorded on it, then raised for the caller
+        (the home page's failure ends the domain, a sub-page's only that page)."""
+        try:
+            data = await self.extractor(html, url)
+        except ScrapeError as exc:  # the extraction process was killed at its time limit
+            fetched.outcome, fetched.error = exc.outcome, exc.message
+            raise
+        except Exception as exc:  # noqa: BLE001 - any crash is this page's, typed
+            fetched.outcome = Outcome.EXTRACT_FAILED
+            fetched.error = f"{type(exc).__name__}: {exc}"[:300]
+            raise ScrapeError(Outcome.EXTRACT_FAILED, f"{url}: {fetched.error}") from exc
+        fetched.extract_errors = data.errors
         return data
 
 
@@ -204,9 +225,17 @@ async def scrape_domain(domain: str, options: ScrapeOptions, *,
             outcome = Outcome.OK if run.data else Outcome.TIMEOUT
             result = DomainResult(domain=domain, outcome=outcome,
                                   error=f"domain deadline {options.domain_deadline_s}s passed")
+        except Exception as exc:  # noqa: BLE001 - a bug stays with this domain
+            log.exception("scrape of %s failed unexpectedly", domain)
+            result = DomainResult(domain=domain, outcome=Outcome.ERROR,
+                                  error=f"{type(exc).__name__}: {exc}"[:300])
     result.pages = run.pages
     if run.data:
-        result.record = merge_pages(domain, run.data)
+        try:
+            result.record = merge_pages(domain, run.data)
+        except Exception as exc:  # noqa: BLE001 - typed on the result, not raised
+            log.exception("merging the pages of %s failed", domain)
+            result.outcome, result.error = Outcome.ERROR, f"{type(exc).__name__}: {exc}"[:300]
     result.elapsed_s = round(time.monotonic() - started, 3)
     return result
 
@@ -217,7 +246,10 @@ async def scrape_many(domains: list[str], options: ScrapeOptions, *,
                       resolver: Resolver | None = None,
                       on_result: Callable[[DomainResult], Awaitable[None] | None] | None = None,
                       ) -> list[DomainResult]:
-    """Scrape many domains, ``options.concurrency`` at a time; results in input order."""
+    """Scrape many domains, ``options.concurrency`` at a time; results in input order.
+
+    Each domain is on its own: whatever fails in one (even ``on_result``) becomes that
+    domain's ``error`` result and never touches another's."""
     gate = asyncio.Semaphore(options.concurrency)
     limiter = limiter or LocalRateLimiter()
 
@@ -225,8 +257,21 @@ async def scrape_many(domains: list[str], options: ScrapeOptions, *,
         async with gate:
             result = await scrape_domain(domain, options, limiter=limiter,
                                          extractor=extractor, resolver=resolver)
-        if on_result is not None and (pending := on_result(result)) is not None:
-            await pending
+        if on_result is not None:
+            try:
+                if (pending := on_result(result)) is not None:
+                    await pending
+            except Exception:  # noqa: BLE001 - the callback's failure is logged, not spread
+                log.exception("on_result failed for %s", domain)
         return result
 
-    return list(await asyncio.gather(*(one(d) for d in domains)))
+    gathered = await asyncio.gather(*(one(d) for d in domains), return_exceptions=True)
+    return [r if isinstance(r, DomainResult) else _failed(d, r)
+            for d, r in zip(domains, gathered, strict=True)]
+
+
+def _failed(domain: str, exc: BaseException) -> DomainResult:
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+        raise exc
+    return DomainResult(domain=domain, outcome=Outcome.ERROR,
+                        error=f"{type(exc).__name__}: {exc}"[:300])

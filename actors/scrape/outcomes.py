@@ -13,12 +13,15 @@ class Outcome(StrEnum):
     UNREACHABLE = "unreachable"  # DNS, connect errors, 5xx, robots 5xx
     TIMEOUT = "timeout"  # a deadline passed
     TOO_LARGE = "too_large"  # a body over the decoded size cap
+    EXTRACT_FAILED = "extract_failed"  # the page was fetched but its extraction crashed
+    ERROR = "error"  # an unexpected error in the scraper itself (a bug), kept to its domain
 
 
 #: Outcomes that will not change on retry: the job fails at once.
-PERMANENT: frozenset[Outcome] = frozenset({Outcome.BLOCKED, Outcome.TOO_LARGE})
-#: Outcomes worth retrying with backoff.
-TRANSIENT: frozenset[Outcome] = frozenset({Outcome.UNREACHABLE, Outcome.TIMEOUT})
+PERMANENT: frozenset[Outcome] = frozenset({Outcome.BLOCKED, Outcome.TOO_LARGE,
+                                           Outcome.EXTRACT_FAILED})
+#: Outcomes worth retrying with backoff (an unexpected error too, like any untyped one).
+TRANSIENT: frozenset[Outcome] = frozenset({Outcome.UNREACHABLE, Outcome.TIMEOUT, Outcome.ERROR})
 
 
 def is_permanent(outcome: Outcome) -> bool:

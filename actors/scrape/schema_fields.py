@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
 
 from pydantic import BaseModel
 
+from actors.scrape.links import http_url
 from actors.scrape.structured import short_type
 
 ORG_TYPES = {
@@ -17,6 +17,9 @@ ORG_TYPES = {
 }
 _ORG_SUFFIXES = ("Business", "Organization", "Store", "Service", "Establishment", "Agency",
                  "Office", "Shop", "Center", "Clinic", "Dealer", "Contractor")
+#: Types ending like an organisation's that are services, not organisations.
+_NOT_ORGS = {"Service", "BroadcastService", "CableOrSatelliteService", "GovernmentService",
+             "FoodService", "TaxiService", "WebAPI"}
 PRODUCT_TYPES = {"Product", "ProductGroup", "ProductModel", "IndividualProduct", "SomeProducts",
                  "Vehicle", "Car"}
 _COUNTRIES = {"germany": "DE", "deutschland": "DE", "italy": "IT", "italia": "IT",
@@ -40,20 +43,15 @@ class Address(BaseModel):
         return _COUNTRIES.get(c.lower())
 
 
-class Product(BaseModel):
-    name: str | None = None
-    brand: str | None = None
-    sku: str | None = None
-    url: str | None = None
-    images: list[str] = []
-
-
 def is_org(node: dict) -> bool:
-    return any(t in ORG_TYPES or t.endswith(_ORG_SUFFIXES) for t in short_type(node.get("@type")))
+    return any(t in ORG_TYPES or (t.endswith(_ORG_SUFFIXES) and t not in _NOT_ORGS)
+               for t in short_type(node.get("@type")))
 
 
 def is_product(node: dict) -> bool:
-    return any(t in PRODUCT_TYPES for t in short_type(node.get("@type")))
+    """Product-like types, in any case (``"@type": "product"`` is common)."""
+    return any(t in PRODUCT_TYPES or t.capitalize() in PRODUCT_TYPES
+               for t in short_type(node.get("@type")))
 
 
 def text(value: Any) -> str | None:
@@ -71,12 +69,12 @@ def text(value: Any) -> str | None:
 def urls(value: Any, base: str) -> list[str]:
     """Absolute http(s) URLs from a string, node (url/contentUrl/@id) or list."""
     if isinstance(value, list):
-        return [u for v in value for u in urls(v, base)]
+        return [u for v in value[:50] for u in urls(v, base)]
     if isinstance(value, dict):
         return urls(value.get("url") or value.get("contentUrl") or value.get("@id"), base)
     if isinstance(value, str) and value.strip():
-        absolute = urljoin(base, value.strip())
-        return [absolute] if absolute.startswith(("http://", "https://")) else []
+        absolute = http_url(base, value)
+        return [absolute] if absolute else []
     return []
 
 
@@ -123,13 +121,3 @@ def organization_fields(node: dict, base: str) -> dict[str, Any]:
         "addresses": address(node.get("address")),
         "same_as": urls(node.get("sameAs"), base),
     }
-
-
-def product_fields(node: dict, base: str) -> Product:
-    return Product(
-        name=text(node.get("name")),
-        brand=text(node.get("brand")),
-        sku=text(node.get("sku")),
-        url=next(iter(urls(node.get("url"), base)), None),
-        images=urls(node.get("image"), base),
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.etree
 import lxml.html
@@ -116,15 +116,78 @@ def _md_value(value: Any) -> Any:
     return value
 
 
+class Entity(NamedTuple):
+    """A typed node, the property path that led to it (``()`` at top level) and its syntax."""
+
+    node: dict
+    path: tuple[str, ...]
+    syntax: str
+
+
+def typed_nodes(jsonld_items: list[Any], microdata_items: list[dict],
+                rdfa_nodes: list[dict] | None = None) -> Iterator[Entity]:
+    """Every typed node of every syntax, nested ones too, JSON-LD first, in document order."""
+    roots = [(n, "json-ld") for n in flatten_graph(jsonld_items)]
+    roots += [(_from_microdata(i), "microdata") for i in microdata_items]
+    roots += [(n, "rdfa") for n in rdfa_nodes or []]
+    for root, syntax in roots:
+        stack: list[tuple[Any, tuple[str, ...]]] = [(root, ())]
+        while stack:
+            node, path = stack.pop()
+            if isinstance(node, dict):
+                if node.get("@type"):
+                    yield Entity(node, path, syntax)
+                children = [(v, (*path, k)) for k, v in node.items() if isinstance(v, dict | list)]
+                stack.extend(reversed(children))
+            elif isinstance(node, list):
+                stack.extend(reversed([(v, path) for v in node]))
+
+
 def entities(jsonld_items: list[Any], microdata_items: list[dict]) -> Iterator[dict]:
     """Every typed node (JSON-LD and microdata, nested ones too) as a JSON-LD-like dict."""
-    roots = flatten_graph(jsonld_items) + [_from_microdata(i) for i in microdata_items]
-    stack = list(reversed(roots))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("@type"):
-                yield node
-            stack.extend(reversed([v for v in node.values() if isinstance(v, dict | list)]))
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
+    for entity in typed_nodes(jsonld_items, microdata_items):
+        yield entity.node
+
+
+_SCHEMA_IRI = re.compile(r"^https?://schema\.org/")
+
+
+def rdfa(html: str, base_url: str) -> list[dict]:
+    """schema.org RDFa as nested JSON-LD-like nodes (only when the page has ``typeof``)."""
+    if "typeof" not in html:
+        return []
+    from extruct.rdfa import RDFaExtractor
+    from extruct.utils import parse_xmldom_html
+
+    data = html.encode("utf-8", errors="replace")
+    dom = parse_xmldom_html(data, encoding="utf-8")
+    return compact_rdfa(RDFaExtractor().extract_items(dom, base_url=base_url))
+
+
+def compact_rdfa(expanded: list[Any]) -> list[dict]:
+    """extruct's expanded RDFa graph → nested nodes with short schema.org keys."""
+    by_id = {n["@id"]: n for n in expanded if isinstance(n, dict) and "@id" in n}
+    typed = [n for n in by_id.values() if any(_SCHEMA_IRI.match(t) for t in n.get("@type", []))]
+    referenced = {ref.get("@id") for n in typed for k, vs in n.items() if _SCHEMA_IRI.match(k)
+                  for ref in (vs if isinstance(vs, list) else []) if isinstance(ref, dict)}
+    return [_compact(n, by_id, set()) for n in typed if n["@id"] not in referenced]
+
+
+def _compact(node: dict, by_id: dict[str, dict], seen: set[str]) -> dict:
+    seen = seen | {node.get("@id", "")}
+    out: dict[str, Any] = {"@type": short_type(node.get("@type", []))}
+    for key, values in node.items():
+        if not _SCHEMA_IRI.match(key) or not isinstance(values, list):
+            continue
+        converted = []
+        for value in values:
+            if not isinstance(value, dict):
+                continue
+            ref = value.get("@id")
+            if ref in by_id and ref not in seen and len(seen) < 12:
+                converted.append(_compact(by_id[ref], by_id, seen))
+            else:
+                converted.append(value.get("@value", ref))
+        if converted:
+            out[short_type(key)[0]] = converted[0] if len(converted) == 1 else converted
+    return out

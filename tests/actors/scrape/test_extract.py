@@ -10,7 +10,7 @@ import pytest
 from scrape_sites import ACME_ABOUT, ACME_CONTACT, ACME_HOME
 
 from actors.scrape import structured
-from actors.scrape.contacts import region_hint
+from actors.scrape.phones import region_hint
 from actors.scrape.domains import cc_region
 from actors.scrape.extract import extract_page
 from actors.scrape.fetch import decode_body
