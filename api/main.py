@@ -20,6 +20,7 @@ from api.routes import (
     images,
     jobs,
     queues,
+    schedules,
     scrape,
     search,
     solve,
@@ -30,7 +31,8 @@ from pools.logs import configure as configure_logging
 from pools.metrics import RepertoryCollector
 from pools.service import JobService
 
-ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, dashboard)
+ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, dashboard,
+           schedules)
 
 
 def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None = None) -> FastAPI:

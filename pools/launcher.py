@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from config.settings import Settings
 from pools.broker import redis_url
@@ -115,7 +114,7 @@ def api_child(settings: Settings) -> Child:
 
 
 def scheduler_child(settings: Settings) -> Child:
-    argv = [str(Path(sys.executable).with_name("periodiq")), "actors"]
+    argv = [sys.executable, "-m", "repertory_cli.main", "scheduler"]
     return Child("scheduler", argv, base_env(settings))
 
 

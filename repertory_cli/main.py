@@ -55,10 +55,18 @@ def cmd_api(ns: argparse.Namespace) -> int:
     return 0
 
 
+@command("scheduler", "run the scheduler: code and user schedules (any number may run; one "
+                      "leader sends)")
+def cmd_scheduler(ns: argparse.Namespace) -> int:
+    from repertory_cli.scheduler import run_scheduler
+
+    return run_scheduler(get_settings())
+
+
 def _up_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pools", default=None,
                    help="comma-separated pools to start (default: REPERTORY_UP_POOLS)")
-    p.add_argument("--no-scheduler", action="store_true", help="do not start periodiq")
+    p.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler")
 
 
 @command("up", "run the whole stack: embedded Valkey (no REDIS_URL), API, pools, scheduler",

@@ -103,6 +103,11 @@ class Stack:
                    what=f"{processes} {pool} worker(s) to heartbeat")
         return proc
 
+    def start_scheduler(self, name: str = "scheduler", **env: str) -> subprocess.Popen:
+        """A `repertory scheduler` process (any number may run; one leads)."""
+        return self._spawn(name, [sys.executable, "-m", "repertory_cli.main", "scheduler"],
+                           **env)
+
     def workers(self, pool: str | None = None) -> list[dict]:
         try:
             found = self.http.get("/v1/workers").json()

@@ -19,7 +19,7 @@ from stack_support import REPO, TEST_ENV, free_port, wait_until
 
 from pools.embedded import EmbeddedValkey
 
-STACK_PROGRAMS = ("valkey-server", "uvicorn", "dramatiq", "periodiq")
+STACK_PROGRAMS = ("valkey-server", "uvicorn", "dramatiq", "repertory_cli.main scheduler")
 
 
 class Up:
@@ -105,7 +105,7 @@ def test_no_process_of_the_stack_outlives_up(tmp_path, sig, args):
         programs = " ".join(cmdline(pid) for pid in tree)
         expected = STACK_PROGRAMS if sig == signal.SIGKILL else STACK_PROGRAMS[:3]
         assert all(name in programs for name in expected), programs
-        assert len(tree) >= 5  # valkey, uvicorn, periodiq or not, dramatiq and its worker
+        assert len(tree) >= 5  # valkey, uvicorn, the scheduler or not, dramatiq and its worker
 
         os.kill(up.proc.pid, sig)
         wait_until(lambda: not any(alive(pid) for pid in tree) and not marked(up.mark), 12,

@@ -13,6 +13,8 @@ from api.deps import AppSettings, IdempotencyKey, Service
 from api.errors import HttpProblem
 from api.schemas.jobs import Accepted, accepted
 from api.schemas.solve import SolveRequest, SolveRequestOptions
+from config.settings import Settings
+from pools.service import JobService
 
 router = APIRouter(prefix="/v1/solve", tags=["solve"])
 
@@ -47,11 +49,13 @@ async def submit_solve(
 
 def _submit(service: Service, settings: AppSettings, key: str | None, content_type: str,
             body: bytes, query_options: SolveRequestOptions) -> Accepted:
-    from actors.solve.limits import check_limits
+    return submit_request(service, settings, _parse(content_type, body, query_options), key)
 
-    req = _parse(content_type, body, query_options)
-    problem = _problem(req.problem)
-    check_limits(problem, settings.solve)
+
+def submit_request(service: JobService, settings: Settings, req: SolveRequest,
+                   key: str | None) -> Accepted:
+    """Submit a parsed request (the route's path, and a schedule's)."""
+    problem = checked_problem(req, settings)
     options = _options(service, req.options)
     sub = service.submit(
         "solve_roster", kind="solve",
@@ -62,6 +66,15 @@ def _submit(service: Service, settings: AppSettings, key: str | None, content_ty
                  "days": problem.horizon.days},
     )
     return accepted(sub.job, sub.created)
+
+
+def checked_problem(req: SolveRequest, settings: Settings) -> Any:
+    """The request's problem; 422 naming the field, 413 naming the limit it exceeds."""
+    from actors.solve.limits import check_limits
+
+    problem = _problem(req.problem)
+    check_limits(problem, settings.solve)
+    return problem
 
 
 def _parse(content_type: str, body: bytes, query_options: SolveRequestOptions) -> SolveRequest:
