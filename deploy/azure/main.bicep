@@ -686,10 +686,10 @@ resource schedulerApp 'Microsoft.App/containerApps@2024-03-01' = {
           name: 'scheduler'
           image: cpuImage
           command: [
-            'periodiq'
+            'repertory'
           ]
           args: [
-            'actors'
+            'scheduler'
           ]
           env: commonEnv
           resources: {
