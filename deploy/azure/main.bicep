@@ -104,7 +104,7 @@ var gpuResources = {
     memory: '220Gi'
   }
 }
-var terminationGraceSeconds = workerShutdownTimeoutMs / 1000 + 15
+var terminationGraceSeconds = (workerShutdownTimeoutMs / 1000) + 15
 
 // ------------------------------------------------------------------------------------ logs
 resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
@@ -305,6 +305,12 @@ var commonEnv = concat([
   {
     name: 'HF_HUB_OFFLINE'
     value: '1'
+  }
+  {
+    // One JSON object a line (job id, kind, queue, attempt, host, pid): Log Analytics
+    // parses it into columns (see docs/deploy.md).
+    name: 'REPERTORY_LOGGING__FORMAT'
+    value: 'json'
   }
 ], empty(qdrantApiKey) ? [] : [
   {

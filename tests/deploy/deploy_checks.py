@@ -1,18 +1,19 @@
-"""Static readers for the deployment files: Dockerfiles, .dockerignore, compose, Bicep.
+"""Readers for the deployment files: Dockerfiles, .dockerignore, compose.
 
-No Docker engine or Bicep compiler runs here, so the tests read the files themselves and check
-them against the code they deploy (the CLI parser, the pools, the settings tree, the routes).
+No Docker engine or Bicep compiler runs here. The files are read with real parsers (BuildKit's
+Dockerfile parser from PyPI ``dockerfile``, YAML; Bicep: ``bicep.py``) and checked by the real
+linters (``tools.py``); the tests then hold them against the code they deploy (the CLI parser,
+the pools, the settings tree, the routes).
 """
 
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+import dockerfile
 import yaml
 from pydantic import BaseModel
 
@@ -27,33 +28,27 @@ BICEP = ROOT / "deploy" / "azure" / "main.bicep"
 
 @dataclass(frozen=True)
 class Instruction:
+    """One instruction as BuildKit parses it."""
+
     keyword: str
-    args: str
+    value: tuple[str, ...]  # its arguments (RUN/CMD shell form: the one command line)
+    flags: tuple[str, ...]  # --from=build, --interval=15s
+    exec_form: bool  # JSON array form (CMD, ENTRYPOINT, VOLUME, HEALTHCHECK CMD)
     stage: int  # index of the FROM stage it belongs to
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.value)
 
 
 def parse_dockerfile(text: str) -> list[Instruction]:
-    """Instructions with continuation lines joined and comments dropped."""
     out: list[Instruction] = []
     stage = -1
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if pending and line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1].rstrip() + " "
-            continue
-        line = pending + line
-        pending = ""
-        keyword, _, args = line.partition(" ")
-        keyword = keyword.upper()
-        if keyword == "FROM":
-            stage += 1
-        out.append(Instruction(keyword, args.strip(), stage))
-    assert not pending, "dangling line continuation at the end of the Dockerfile"
+    for command in dockerfile.parse_string(text):
+        keyword = command.cmd.upper()
+        stage += keyword == "FROM"
+        out.append(Instruction(keyword, tuple(command.value), tuple(command.flags),
+                               command.json, stage))
     return out
 
 
@@ -65,37 +60,42 @@ def stage_names(instructions: list[Instruction]) -> list[str]:
     names = []
     for ins in instructions:
         if ins.keyword == "FROM":
-            parts = ins.args.split()
-            names.append(parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else "")
+            value = ins.value
+            names.append(value[2] if len(value) >= 3 and value[1].upper() == "AS" else "")
     return names
 
 
-def exec_form(args: str) -> list[str]:
-    """The JSON array of an exec-form CMD/ENTRYPOINT; AssertionError for the shell form."""
-    assert args.startswith("["), f"not exec form: {args}"
-    value = json.loads(args)
-    assert isinstance(value, list) and value and all(isinstance(v, str) for v in value)
-    return value
+def exec_form(ins: Instruction) -> list[str]:
+    """The argv of an exec-form CMD/ENTRYPOINT (AssertionError for the shell form)."""
+    assert ins.exec_form and ins.value, f"not exec form: {ins.keyword} {ins.text}"
+    return list(ins.value)
 
 
-def copy_sources(ins: Instruction) -> tuple[list[str], bool]:
-    """(sources, from_other_stage) of a COPY/ADD instruction."""
-    words = shlex.split(ins.args)
-    flags = [w for w in words if w.startswith("--")]
-    paths = [w for w in words if not w.startswith("--")]
-    return paths[:-1], any(f.startswith("--from=") for f in flags)
+def copy_sources(ins: Instruction) -> tuple[list[str], str | None]:
+    """(sources, the stage it copies from or None) of a COPY/ADD instruction."""
+    stage = next((f.removeprefix("--from=") for f in ins.flags if f.startswith("--from=")),
+                 None)
+    return list(ins.value[:-1]), stage
 
 
 def env_pairs(instructions: list[Instruction]) -> dict[str, str]:
-    """ENV KEY=VALUE pairs of the final stage."""
+    """ENV of the final stage."""
     last = max(i.stage for i in instructions)
     env: dict[str, str] = {}
     for ins in instructions:
         if ins.keyword == "ENV" and ins.stage == last:
-            for word in shlex.split(ins.args):
-                key, _, value = word.partition("=")
-                env[key] = value
+            env.update(zip(ins.value[::2], ins.value[1::2], strict=True))
     return env
+
+
+def arg_defaults(instructions: list[Instruction]) -> dict[str, str]:
+    """ARG NAME=default of the file (later stages win)."""
+    found = {}
+    for ins in instructions:
+        if ins.keyword == "ARG":
+            name, _, default = ins.value[0].partition("=")
+            found[name] = default
+    return found
 
 
 def dockerignore_patterns() -> list[str]:
@@ -226,86 +226,3 @@ def _check_uvicorn(args: list[str]) -> str:
     module, _, attr = target.partition(":")
     assert callable(getattr(importlib.import_module(module), attr, None)), target
     return "api"
-
-
-# ------------------------------------------------------------------ Bicep
-
-
-def strip_bicep(text: str, *, keep_strings: bool = False) -> str:
-    """Bicep without comments (and, unless kept, with string contents blanked)."""
-    out, i, n = [], 0, len(text)
-    while i < n:
-        if text.startswith("//", i):
-            i = text.find("\n", i) if "\n" in text[i:] else n
-        elif text.startswith("/*", i):
-            i = text.index("*/", i) + 2
-        elif text[i] == "'":
-            j = i + 1
-            while j < n and text[j] != "'":
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1] if keep_strings else "''")
-            i = j + 1
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def unbalanced(text: str) -> str | None:
-    """The first bracket problem in Bicep code, or None."""
-    pairs = {")": "(", "]": "[", "}": "{"}
-    stack: list[tuple[str, int]] = []
-    code = strip_bicep(text)
-    for pos, ch in enumerate(code):
-        if ch in "([{":
-            stack.append((ch, pos))
-        elif ch in pairs:
-            if not stack or stack[-1][0] != pairs[ch]:
-                return f"unexpected {ch!r} at offset {pos}"
-            stack.pop()
-    return f"unclosed {stack[-1][0]!r} at offset {stack[-1][1]}" if stack else None
-
-
-def bicep_block(text: str, header: str) -> str:
-    """The `{ ... }` body following the first line matching the regex `header`."""
-    match = re.search(header, text, re.MULTILINE)
-    assert match, f"no {header!r} in the template"
-    start = text.index("{", match.end() - 1)
-    depth = 0
-    for pos in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[pos], 0)
-        if depth == 0:
-            return text[start:pos + 1]
-    raise AssertionError(f"unclosed block after {header!r}")
-
-
-def bicep_string_list(block: str, key: str) -> list[str]:
-    """A `key: [ ... ]` array of string literals and string(param) calls, params resolved."""
-    body = re.search(rf"\b{key}:\s*\[(.*?)\]", block, re.DOTALL)
-    assert body, f"no {key} array"
-    defaults = bicep_param_defaults(BICEP.read_text())
-    items = []
-    for item in body.group(1).split():
-        if item.startswith("'"):
-            items.append(item.strip("'"))
-        else:
-            call = re.fullmatch(r"string\((\w+)\)", item)
-            assert call, f"cannot evaluate {item!r}"
-            items.append(defaults[call.group(1)])
-    return items
-
-
-def bicep_param_defaults(text: str) -> dict[str, str]:
-    found = re.findall(r"^param (\w+) \w+ = (.+)$", text, re.MULTILINE)
-    return {name: value.strip().strip("'") for name, value in found}
-
-
-def bicep_declared(text: str, kind: str) -> list[str]:
-    return re.findall(rf"^{kind} (\w+)\b", text, re.MULTILINE)
-
-
-def bicep_uses(text: str, name: str) -> int:
-    """References to a symbol: not its declaration, not an object key of the same name."""
-    code = strip_bicep(text, keep_strings=True)
-    code = re.sub(rf"^(param|var|resource|output) {name}\b", "", code, flags=re.MULTILINE)
-    return len(re.findall(rf"(?<![\w.'-]){name}\b(?!\s*:)", code))

@@ -1,22 +1,29 @@
-"""Static checks of deploy/azure/main.bicep (no Bicep compiler here: the tests read the text)."""
+"""deploy/azure/main.bicep, read through pycep-parser's syntax tree (``bicep.py``), held
+against the code it deploys. That the template parses at all, and that a broken copy does not,
+is in ``test_linters.py``."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from deploy_checks import (
-    BICEP,
-    bicep_block,
-    bicep_declared,
-    bicep_param_defaults,
-    bicep_string_list,
-    bicep_uses,
-    check_command,
-    settings_field_exists,
-    strip_bicep,
-    unbalanced,
+from bicep import (
+    accessor_path,
+    argv,
+    condition,
+    container,
+    decorators,
+    defaults,
+    env_list,
+    evaluate,
+    function,
+    keys,
+    queue_rules,
+    resource,
+    scale_rules,
+    template,
+    uses,
+    variable,
 )
+from deploy_checks import check_command, settings_field_exists
 
 from config.queues import ALL_QUEUES
 from config.settings import RedisSettings, Settings
@@ -24,173 +31,155 @@ from pools.definitions import pools
 
 APPS = {"apiApp": "api", "cpuWorkerApp": "pool:cpu", "indexWorkerApp": "pool:index",
         "gpuWorkerApp": "queues:gpu-query,gpu", "schedulerApp": "scheduler"}
+WORKER_APPS = ("cpuWorkerApp", "indexWorkerApp", "gpuWorkerApp")
 
 
-@pytest.fixture(scope="module")
-def text() -> str:
-    return BICEP.read_text()
-
-
-def app_block(text: str, symbol: str) -> str:
-    return bicep_block(text, rf"^resource {symbol} 'Microsoft\.App/containerApps@[\w-]+' =")
-
-
-def declaration(text: str, name: str) -> str:
-    """A top-level declaration up to the next one."""
-    start = re.search(rf"^(var|param|resource) {name}\b", text, re.M).start()
-    rest = re.search(r"^(var|param|resource|output|//) ", text[start + 1:], re.M)
-    return text[start:start + 1 + rest.start()] if rest else text[start:]
-
-
-def listed_queues(block: str) -> list[str]:
+def listed_queues(app: str) -> list[str]:
     namespace = RedisSettings().namespace
-    return re.findall(rf"listName: '{namespace}:([\w.]+)'", block)
+    names = [list_name for _, list_name, _ in queue_rules(app)]
+    assert all(n.startswith(f"{namespace}:") for n in names), names
+    return [n.removeprefix(f"{namespace}:") for n in names]
 
 
-def test_the_bracket_checker_finds_unbalanced_code_but_ignores_strings_and_comments() -> None:
-    assert unbalanced("var a = { b: [ 'x}' ] } // ]") is None
-    assert unbalanced("var a = { b: [ 1 }") is not None
-    assert unbalanced("var a = (1") is not None
+def test_the_use_counter_skips_keys_and_property_names_but_sees_interpolations() -> None:
+    assert uses("namePrefix") >= 5  # '${namePrefix}-api', ...
+    assert uses("delayedScaleMetadata") == 1  # union(delayedScaleMetadata, ...) once
+    assert uses("customerId") == 0  # logs.properties.customerId: a property, no symbol
+    assert uses("workloadProfileType") == 0  # only ever an object key
 
 
-def test_braces_brackets_and_parentheses_balance(text: str) -> None:
-    assert unbalanced(text) is None
+@pytest.mark.parametrize("kind", ["parameters", "variables"])
+def test_every_param_and_var_is_used(kind: str) -> None:
+    for name in template()[kind]:
+        assert uses(name) > 0, f"{kind} {name} is never used"
 
 
-def test_strings_are_closed_on_their_line(text: str) -> None:
-    code = strip_bicep(text.replace("'''", ""), keep_strings=False)
-    for number, line in enumerate(code.splitlines(), 1):
-        assert line.count("'") % 2 == 0, f"line {number}: {line}"
-
-
-def test_every_param_and_var_is_used(text: str) -> None:
-    for kind in ("param", "var"):
-        for name in bicep_declared(text, kind):
-            assert bicep_uses(text, name) > 0, f"{kind} {name} is never used"
-
-
-def test_the_use_counter_ignores_declarations_and_object_keys() -> None:
-    assert bicep_uses("param location string\nvar x = {\n  location: 'y'\n}\n", "location") == 0
-    assert bicep_uses("param location string\nvar x = {\n  location: location\n}\n",
-                      "location") == 1
-
-
-def test_images_and_the_qdrant_url_are_parameters_without_defaults(text: str) -> None:
-    declared = set(bicep_declared(text, "param"))
-    defaults = bicep_param_defaults(text)
+def test_images_and_the_qdrant_url_are_parameters_without_defaults() -> None:
     for name in ("cpuImage", "gpuImage", "qdrantUrl"):
-        assert name in declared and name not in defaults, name
+        assert name in template()["parameters"] and name not in defaults(), name
 
 
-def test_secrets_are_secure_parameters(text: str) -> None:
+def test_secrets_are_secure_parameters() -> None:
     for name in ("registryPassword", "externalRedisPassword", "qdrantApiKey"):
-        assert re.search(rf"@secure\(\)\s*\nparam {name} string", text), name
+        assert "secure" in decorators(name), name
 
 
-def test_environment_sends_logs_to_log_analytics(text: str) -> None:
-    env = bicep_block(text, r"^resource env 'Microsoft\.App/managedEnvironments@")
-    assert "destination: 'log-analytics'" in env
-    assert "logs.properties.customerId" in env
-    assert re.search(r"^resource logs 'Microsoft\.OperationalInsights/workspaces@", text, re.M)
+def test_environment_sends_logs_to_log_analytics_as_json_lines() -> None:
+    logs = resource("env")["properties"]["appLogsConfiguration"]
+    assert logs["destination"] == "log-analytics"
+    customer = logs["logAnalyticsConfiguration"]["customerId"]
+    assert accessor_path(customer) == ["logs", "properties", "customerId"]
+    assert template()["resources"]["logs"]["type"] == "Microsoft.OperationalInsights/workspaces"
+    common = {e["name"]: e.get("value") for e in env_list("commonEnv")}
+    assert common["REPERTORY_LOGGING__FORMAT"] == "json"
 
 
-def test_every_app_runs_a_real_command(text: str) -> None:
-    for symbol, expected in APPS.items():
-        block = app_block(text, symbol)
-        argv = bicep_string_list(block, "command") + bicep_string_list(block, "args")
-        assert check_command(argv) == expected, symbol
+def test_every_app_runs_a_real_command() -> None:
+    for app, expected in APPS.items():
+        assert check_command(argv(app)) == expected, app
 
 
-def test_api_has_external_ingress_and_probes_on_real_routes(text: str) -> None:
+def test_api_has_external_ingress_and_probes_on_real_routes() -> None:
     from api.routes.health import router
 
-    api = app_block(text, "apiApp")
-    ingress = bicep_block(api, r"ingress:")
-    assert "external: true" in ingress
-    port = re.search(r"targetPort: (\d+)", ingress).group(1)
-    probes = dict(re.findall(r"type: '(\w+)'\s*httpGet: \{\s*path: '([^']+)'\s*port: " + port,
-                             api))
-    assert probes == {"Liveness": "/healthz", "Readiness": "/readyz"}
-    assert set(probes.values()) <= {r.path for r in router.routes}
-    assert re.search(r"minReplicas: ([1-9]\d*)", api)
-    args = bicep_string_list(api, "args")
-    assert args[args.index("--port") + 1] == port
+    api = resource("apiApp")["properties"]
+    ingress = api["configuration"]["ingress"]
+    assert ingress["external"] is True and ingress["allowInsecure"] is False
+    port = ingress["targetPort"]
+    probes = {p["type"]: p["httpGet"] for p in container("apiApp")["probes"]}
+    assert {t: g["path"] for t, g in probes.items()} == {"Liveness": "/healthz",
+                                                         "Readiness": "/readyz"}
+    assert all(g["port"] == port for g in probes.values())
+    assert {g["path"] for g in probes.values()} <= {r.path for r in router.routes}
+    assert api["template"]["scale"]["minReplicas"] >= 1
+    args = argv("apiApp")
+    assert args[args.index("--port") + 1] == str(port)
 
 
-def test_workers_have_no_ingress(text: str) -> None:
-    for symbol in ("cpuWorkerApp", "indexWorkerApp", "gpuWorkerApp", "schedulerApp"):
-        assert "ingress" not in app_block(text, symbol), symbol
+def test_workers_have_no_ingress() -> None:
+    for app in (*WORKER_APPS, "schedulerApp"):
+        assert "ingress" not in resource(app)["properties"]["configuration"], app
 
 
-def test_keda_rules_scale_the_apps_that_consume_those_queues(text: str) -> None:
+def test_keda_rules_scale_the_apps_that_consume_those_queues() -> None:
     settings = Settings()
-    cpu = listed_queues(app_block(text, "cpuWorkerApp"))
-    gpu = listed_queues(app_block(text, "gpuWorkerApp"))
-    assert {"solve", "scrape"} <= set(cpu)
-    assert "gpu" in gpu
+    cpu, gpu = listed_queues("cpuWorkerApp"), listed_queues("gpuWorkerApp")
+    assert {"solve", "scrape"} <= set(cpu) and "gpu" in gpu
     assert set(cpu) <= set(pools(settings)["cpu"].queues)
-    gpu_args = bicep_string_list(app_block(text, "gpuWorkerApp"), "args")
-    consumed = gpu_args[gpu_args.index("--queues") + 1:]
+    assert set(listed_queues("indexWorkerApp")) <= set(pools(settings)["index"].queues)
+    gpu_args = argv("gpuWorkerApp")
+    consumed = gpu_args[gpu_args.index("--queues") + 1:gpu_args.index("--worker-shutdown-timeout")]
     for queue in gpu:
         assert queue.removesuffix(".DQ") in consumed and queue.removesuffix(".DQ") in ALL_QUEUES
 
 
-def test_keda_rules_read_the_redis_address_and_password_from_secrets(text: str) -> None:
-    secrets = set(re.findall(r"name: '([\w-]+)'\s*value:", declaration(text, "secrets")))
-    rules = re.findall(r"custom: \{\s*type: '(\w+)'\s*metadata: union\((\w+),.*?auth: (\w+)",
-                       text, re.DOTALL)
-    assert len(rules) >= 3
-    for scaler, metadata, auth_var in rules:
-        assert (scaler, auth_var) == ("redis", "redisScaleAuth")
+def test_keda_rules_read_the_redis_address_and_password_from_secrets() -> None:
+    secrets = {s["name"] for s in env_list("secrets")}
+    rules = [rule for app in WORKER_APPS for rule in queue_rules(app)]
+    assert len(rules) >= 4
+    for metadata, _, auth in rules:
+        assert auth == "redisScaleAuth"
         assert metadata in {"redisScaleMetadata", "delayedScaleMetadata"}
-    refs = dict(re.findall(r"secretRef: '([\w-]+)'\s*triggerParameter: '(\w+)'",
-                           declaration(text, "redisScaleAuth")))
-    assert set(refs.values()) == {"address", "password"}
-    assert set(refs) <= secrets, f"{set(refs) - secrets} are not secrets"
+    refs = {a["triggerParameter"]: a["secretRef"] for a in variable("redisScaleAuth")}
+    assert set(refs) == {"address", "password"}
+    assert set(refs.values()) <= secrets, f"{set(refs.values()) - secrets} are not secrets"
+    base, extra = function(variable("delayedScaleMetadata"), "union").values()
+    assert base == "redisScaleMetadata" and int(extra["listLength"]) >= 100
 
 
-def test_gpu_app_runs_on_a_gpu_workload_profile_and_scales_to_zero(text: str) -> None:
-    gpu = app_block(text, "gpuWorkerApp")
-    profile_var = re.search(r"workloadProfileName: (\w+)", gpu).group(1)
-    profile_name = re.search(rf"^var {profile_var} = '(\w+)'", text, re.M).group(1)
-    env = bicep_block(text, r"^resource env 'Microsoft\.App/managedEnvironments@")
-    profile_type = re.search(rf"name: {profile_var}\s*workloadProfileType: (\w+)", env).group(1)
-    allowed = re.findall(r"'(Consumption-GPU-[\w-]+)'",
-                         text[:text.index(f"param {profile_type} ")].rsplit("@allowed", 1)[1])
-    assert bicep_param_defaults(text)[profile_type] in allowed
-    assert all(a in {"Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"} for a in allowed)
-    assert profile_name and re.search(r"minReplicas: 0\b", gpu)
-    assert "/models/" in gpu and "storageName: modelsStorage.name" in gpu
+def test_gpu_app_runs_on_a_gpu_workload_profile_and_scales_to_zero() -> None:
+    gpu = resource("gpuWorkerApp")["properties"]
+    assert gpu["workloadProfileName"] == "gpuProfileName"
+    profiles = {p["name"]: p["workloadProfileType"]
+                for p in resource("env")["properties"]["workloadProfiles"]}
+    assert variable("gpuProfileName") and profiles["gpuProfileName"] == "gpuWorkloadProfileType"
+    allowed = decorators("gpuWorkloadProfileType")["allowed"]
+    assert defaults()["gpuWorkloadProfileType"] in allowed
+    assert set(allowed) <= {"Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"}
+    assert set(allowed) <= keys(variable("gpuResources")), "every profile needs cpu/memory"
+    assert gpu["template"]["scale"]["minReplicas"] == 0
+    mounts = {m["mountPath"] for m in container("gpuWorkerApp")["volumeMounts"]
+              if isinstance(m, dict)}
+    assert "/models" in mounts
+    env = {e["name"]: e.get("value") for e in env_list(container("gpuWorkerApp")["env"])}
+    assert env["REPERTORY_CLIP__PRETRAINED"].startswith("/models/")
 
 
-def test_redis_is_azure_cache_unless_an_external_host_is_given(text: str) -> None:
-    assert re.search(r"^var deployRedis = empty\(externalRedisHost\)$", text, re.M)
-    assert re.search(r"^resource redisCache 'Microsoft\.Cache/redis@[\w-]+' = if \(deployRedis\)",
-                     text, re.M)
-    cache = bicep_block(text, r"^resource redisCache ")
-    assert "enableNonSslPort: false" in cache
+def test_redis_is_azure_cache_unless_an_external_host_is_given() -> None:
+    assert function(variable("deployRedis"), "empty") == {"item_to_test": "externalRedisHost"}
+    assert template()["resources"]["redisCache"]["type"] == "Microsoft.Cache/redis"
+    assert condition("redisCache") == "deployRedis"
+    assert resource("redisCache")["properties"]["enableNonSslPort"] is False
     # access keys are base64 ('/', '+'): escaped in the URL, or redis-py misreads the host
-    url = re.search(r"^var redisUrl = '(.*)'$", text, re.M).group(1)
+    url = variable("redisUrl")
     assert url.startswith("${redisScheme}://:${uriComponent(redisPassword)}@"), url
 
 
-def test_app_settings_are_real_settings_and_blobs_live_on_azure_files(text: str) -> None:
-    names = re.findall(r"name: '([A-Z][A-Z0-9_]+)'", text)
-    for name in names:
+def test_app_settings_are_real_settings_and_blobs_live_on_azure_files() -> None:
+    entries = [e for app in APPS for e in env_list(container(app)["env"])]
+    for entry in entries:
+        name = entry["name"]
         if name.startswith("REPERTORY_") or name.endswith("_URL"):
             assert settings_field_exists(name), f"{name} is not a setting"
-    env = dict(re.findall(r"name: '(REPERTORY_[A-Z_]+)'\s*value: '([^']*)'", text))
-    mount = bicep_block(text, r"^var blobsMount = ")
-    assert f"mountPath: '{env['REPERTORY_VAR_DIR']}'" in mount
+    env = {e["name"]: e["value"] for e in entries if "value" in e}
+    assert variable("blobsMount")["mountPath"] == env["REPERTORY_VAR_DIR"]
     assert env["REPERTORY_CLIP__IMAGES__BLOB_DIR"].startswith(env["REPERTORY_VAR_DIR"] + "/")
-    assert "storageType: 'AzureFile'" in bicep_block(text, r"^var blobsVolume = ")
+    assert variable("blobsVolume")["storageType"] == "AzureFile"
 
 
-def test_workers_get_more_stop_time_than_the_dramatiq_shutdown_timeout(text: str) -> None:
-    grace = re.search(r"^var terminationGraceSeconds = workerShutdownTimeoutMs / 1000 \+ (\d+)$",
-                      text, re.M)
-    assert grace and int(grace.group(1)) >= 5
-    maximum = int(re.search(r"@maxValue\((\d+)\)\s*\nparam workerShutdownTimeoutMs", text)[1])
-    assert maximum / 1000 + int(grace.group(1)) <= 600  # Container Apps' upper bound
-    for symbol in ("cpuWorkerApp", "indexWorkerApp", "gpuWorkerApp"):
-        assert "terminationGracePeriodSeconds: terminationGraceSeconds" in app_block(text, symbol)
+def test_workers_get_more_stop_time_than_the_dramatiq_shutdown_timeout() -> None:
+    grace = variable("terminationGraceSeconds")
+    limits = decorators("workerShutdownTimeoutMs")
+    for timeout_ms in (defaults()["workerShutdownTimeoutMs"], limits["max_value"]):
+        seconds = evaluate(grace, {"workerShutdownTimeoutMs": timeout_ms})
+        # the supervisor waits timeout + 5 s before it kills a child; Container Apps allows 600
+        assert timeout_ms / 1000 + 5 <= seconds <= 600, (timeout_ms, seconds)
+    for app in WORKER_APPS:
+        template_ = resource(app)["properties"]["template"]
+        assert template_["terminationGracePeriodSeconds"] == "terminationGraceSeconds", app
+
+
+def test_the_scheduler_is_one_replica_without_queue_rules() -> None:
+    scale = resource("schedulerApp")["properties"]["template"]["scale"]
+    assert (scale["minReplicas"], scale["maxReplicas"]) == (1, 1)
+    assert not scale_rules("schedulerApp")

@@ -9,6 +9,7 @@ import pytest
 from deploy_checks import (
     DOCKERFILES,
     ROOT,
+    arg_defaults,
     check_command,
     copy_sources,
     dockerignore_patterns,
@@ -47,13 +48,15 @@ def service_env(service: dict) -> dict[str, str]:
 # ------------------------------------------------------------------ Dockerfiles
 
 
-def test_the_line_parser_joins_continuations_and_numbers_stages() -> None:
-    text = "FROM a AS build\n# note\nRUN x \\\n    && y\nFROM b\nCMD [\"z\"]\n"
+def test_buildkits_parser_joins_continuations_and_the_reader_numbers_stages() -> None:
+    text = ('FROM a AS build\n# note\nRUN x \\\n    && y\n'
+            'FROM b\nCOPY --from=build /o /o\nCMD ["z"]\n')
     parsed = parse_dockerfile(text)
     assert [(i.keyword, i.stage) for i in parsed] == [("FROM", 0), ("RUN", 0), ("FROM", 1),
-                                                       ("CMD", 1)]
-    assert parsed[1].args == "x && y"
-    assert stage_names(parsed) == ["build", ""]
+                                                       ("COPY", 1), ("CMD", 1)]
+    assert parsed[1].text.split() == ["x", "&&", "y"] and stage_names(parsed) == ["build", ""]
+    assert copy_sources(parsed[3]) == (["/o"], "build")
+    assert exec_form(parsed[4]) == ["z"]
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
@@ -62,28 +65,30 @@ def test_dockerfile_is_multi_stage_and_the_runtime_copies_from_a_build_stage(nam
     names = stage_names(instructions)
     assert len(names) >= 2, "expected a build stage and a runtime stage"
     last = len(names) - 1
-    froms = [copy_sources(i) for i in instructions if i.keyword == "COPY" and i.stage == last]
-    stages_copied = {re.search(r"--from=(\S+)", i.args).group(1) for i in instructions
-                     if i.keyword == "COPY" and i.stage == last and "--from=" in i.args}
-    assert any(from_stage for _, from_stage in froms)
-    assert stages_copied <= set(names[:last]), f"COPY --from names unknown stages {stages_copied}"
+    copied = {copy_sources(i)[1] for i in instructions if i.keyword == "COPY" and i.stage == last}
+    copied.discard(None)
+    assert copied, "the runtime stage copies nothing from a build stage"
+    assert copied <= set(names[:last]), f"COPY --from names unknown stages {copied}"
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
-def test_dockerfile_runs_as_a_non_root_user(name: str) -> None:
+def test_dockerfile_runs_as_a_non_root_numeric_user(name: str) -> None:
     instructions = read_dockerfile(name)
     last = max(i.stage for i in instructions)
-    users = [i.args for i in instructions if i.keyword == "USER" and i.stage == last]
+    users = [i.text for i in instructions if i.keyword == "USER" and i.stage == last]
     assert users, "the runtime stage never switches user"
-    assert users[-1].split(":")[0] not in {"root", "0"}
+    args = arg_defaults(instructions)
+    user = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], users[-1]).split(":")[0]
+    assert user.isdigit() and int(user) != 0, users[-1]
+    runs = " ".join(i.text for i in instructions if i.keyword == "RUN" and i.stage == last)
+    assert "useradd --system --uid ${APP_UID}" in runs, "the uid exists in /etc/passwd too"
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
 def test_every_pip_install_uses_the_constraints_file(name: str) -> None:
     instructions = read_dockerfile(name)
     installs = [seg for i in instructions if i.keyword == "RUN"
-                for seg in re.split(r"&&|;", i.args)
-                if re.search(r"\bpip install\b", seg) and "--upgrade pip" not in seg]
+                for seg in re.split(r"&&|;", i.text) if re.search(r"\bpip install\b", seg)]
     assert installs, "no pip install found"
     for segment in installs:
         assert "-c constraints.txt" in segment, segment
@@ -96,12 +101,12 @@ def test_dependencies_are_installed_before_the_source_is_copied(name: str) -> No
     instructions = read_dockerfile(name)
     build = [i for i in instructions if i.stage == 0]
     dep_install = next(n for n, i in enumerate(build)
-                       if i.keyword == "RUN" and re.search(r"pip install .*-r ", i.args))
+                       if i.keyword == "RUN" and re.search(r"pip install .*-r ", i.text))
     for ins in build[:dep_install]:
         if ins.keyword in {"COPY", "ADD"}:
             sources, _ = copy_sources(ins)
             assert set(sources) <= {"constraints.txt", "pyproject.toml"}, (
-                f"{ins.args!r} before the dependency layer invalidates its cache")
+                f"{ins.text!r} before the dependency layer invalidates its cache")
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
@@ -124,8 +129,8 @@ def test_cmd_and_entrypoint_are_in_exec_form_and_run_real_commands(name: str) ->
     cmds = [i for i in instructions if i.keyword in {"CMD", "ENTRYPOINT"}]
     assert cmds
     for ins in cmds:
-        exec_form(ins.args)
-    check_command(exec_form(cmds[-1].args))
+        exec_form(ins)
+    check_command(exec_form(cmds[-1]))
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
@@ -140,49 +145,50 @@ def test_image_environment_is_accepted_by_the_settings_tree(
     settings = Settings()
     assert settings.var_dir == Path(env["REPERTORY_VAR_DIR"])
     assert settings.clip.images.blob_dir.is_relative_to(settings.var_dir)
+    assert settings.logging.format == "json", "containers log JSON lines for the log store"
 
 
 def test_cpu_image_healthcheck_probes_the_api_liveness_route() -> None:
     from api.routes.health import router
 
     instructions = read_dockerfile("Dockerfile.cpu")
-    check = next(i.args for i in instructions if i.keyword == "HEALTHCHECK")
-    probe = exec_form(check[check.index("CMD ") + 4:])
-    url = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", " ".join(probe))
+    check = next(i for i in instructions if i.keyword == "HEALTHCHECK")
+    assert check.exec_form and check.value[0] == "CMD"
+    url = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", " ".join(check.value[1:]))
     assert url and url.group(2) == "/healthz"
     assert url.group(2) in {r.path for r in router.routes}
-    exposed = {i.args for i in instructions if i.keyword == "EXPOSE"}
+    exposed = {i.text for i in instructions if i.keyword == "EXPOSE"}
     assert url.group(1) in exposed
-    cmd = exec_form(next(i.args for i in reversed(instructions) if i.keyword == "CMD"))
+    cmd = exec_form(next(i for i in reversed(instructions) if i.keyword == "CMD"))
     assert cmd[cmd.index("--port") + 1] == url.group(1)
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
 
 
 def test_cpu_image_takes_torch_from_the_cpu_wheel_index_and_gpu_image_does_not() -> None:
     def runs(name: str) -> str:
-        return " ".join(i.args for i in read_dockerfile(name) if i.keyword == "RUN")
+        return " ".join(i.text for i in read_dockerfile(name) if i.keyword == "RUN")
 
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in runs("Dockerfile.cpu")
     assert "whl/cpu" not in runs("Dockerfile.gpu")
     base = read_dockerfile("Dockerfile.cpu")[0]
-    assert base.keyword == "ARG" and base.args == "PYTHON_IMAGE=python:3.11-slim"
+    assert base.keyword == "ARG" and base.value == ("PYTHON_IMAGE=python:3.11-slim",)
 
 
 def test_gpu_image_is_cuda_based_and_loads_weights_from_a_mounted_volume() -> None:
-    text = (ROOT / "Dockerfile.gpu").read_text()
-    instructions = parse_dockerfile(text)
-    assert re.search(r"nvidia/cuda:12\.\d+(\.\d+)?-cudnn-runtime-ubuntu22\.04", text)
-    assert any("python3.11" in i.args for i in instructions if i.keyword == "RUN")
+    instructions = read_dockerfile("Dockerfile.gpu")
+    base = arg_defaults(instructions)["CUDA_IMAGE"]
+    assert re.fullmatch(r"nvidia/cuda:12\.\d+(\.\d+)?-cudnn-runtime-ubuntu22\.04", base)
+    assert any("python3.11" in i.text for i in instructions if i.keyword == "RUN")
     env = env_pairs(instructions)
     assert env["NVIDIA_VISIBLE_DEVICES"] == "all"
     assert "compute" in env["NVIDIA_DRIVER_CAPABILITIES"].split(",")
-    volumes = {v for i in instructions if i.keyword == "VOLUME" for v in exec_form(i.args)}
+    volumes = {v for i in instructions if i.keyword == "VOLUME" for v in exec_form(i)}
     checkpoint = Path(env["REPERTORY_CLIP__PRETRAINED"])
     assert any(checkpoint.is_relative_to(v) for v in volumes), "checkpoint not on a volume"
-    runs = " ".join(i.args for i in instructions if i.keyword == "RUN").lower()
+    runs = " ".join(i.text for i in instructions if i.keyword == "RUN").lower()
     for fetch in ("huggingface", "hf_hub", "wget ", "curl ", "open_clip.create_model"):
         assert fetch not in runs, f"the build must not fetch model weights ({fetch})"
-    assert check_command(exec_form(instructions[-1].args)) == "queues:gpu-query,gpu"
+    assert check_command(exec_form(instructions[-1])) == "queues:gpu-query,gpu"
 
 
 def test_dockerignore_keeps_the_venv_var_and_git_out_of_the_context() -> None:
@@ -252,6 +258,7 @@ def test_compose_environment_is_accepted_by_the_settings_tree(
         assert settings.redis.url_value() == "redis://redis:6379/0", name
         assert settings.qdrant.mode == "server" and settings.qdrant.url == "http://qdrant:6333"
         assert settings.redis.maintenance_chance >= 10_000, "production maintenance rate"
+        assert settings.logging.format == "json", name
 
 
 def test_app_services_share_the_blobs_volume_at_the_var_dir(compose: dict,
@@ -318,7 +325,7 @@ def test_the_dependency_layer_installs_extras_that_pyproject_defines(name: str) 
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    runs = " ".join(i.args for i in read_dockerfile(name) if i.keyword == "RUN")
+    runs = " ".join(i.text for i in read_dockerfile(name) if i.keyword == "RUN")
     extras = re.findall(r"\['optional-dependencies'\]\['(\w+)'\]", runs)
     assert set(extras) == {"gpu", "scrape"}
     assert set(extras) <= set(project["optional-dependencies"])
