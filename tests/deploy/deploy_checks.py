@@ -1,9 +1,9 @@
 """Readers for the deployment files: Dockerfiles, .dockerignore, compose.
 
-No Docker engine or Bicep compiler runs here. The files are read with real parsers (BuildKit's
-Dockerfile parser from PyPI ``dockerfile``, YAML; Bicep: ``bicep.py``) and checked by the real
-linters (``tools.py``); the tests then hold them against the code they deploy (the CLI parser,
-the pools, the settings tree, the routes).
+No Docker engine or Bicep compiler runs here. The files are read with real parsers
+(BuildKit's Dockerfile parser from PyPI ``dockerfile``, YAML; Bicep: ``bicep_tree.py``) and
+checked by the real linters (``deploy_tools.py``); the tests then hold them against the code
+they deploy (the CLI parser, the pools, the settings tree, the routes).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""deploy/azure/main.bicep, read through pycep-parser's syntax tree (``bicep.py``), held
+"""deploy/azure/main.bicep, read through pycep-parser's syntax tree (``bicep_tree.py``), held
 against the code it deploys. That the template parses at all, and that a broken copy does not,
 is in ``test_linters.py``."""
 
 from __future__ import annotations
 
 import pytest
-from bicep import (
+from bicep_tree import (
     accessor_path,
     argv,
     condition,

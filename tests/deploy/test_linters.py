@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from deploy_checks import BICEP, COMPOSE, DOCKERFILES, ROOT
-from tools import COMPOSE_SCHEMA, compose_schema_errors, hadolint, parse_bicep
+from deploy_tools import COMPOSE_SCHEMA, compose_schema_errors, hadolint, parse_bicep
 
 
 def broken_copy(source: Path, tmp_path: Path, old: str, new: str) -> Path:

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from deploy_checks import BICEP
-from tools import parse_bicep
+from deploy_tools import parse_bicep
 
 _SYMBOL_IN_TEXT = r"\$\{{[^}}]*(?<![\w.]){name}\b"
 
