@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 from typing import Any
 
 import dramatiq
@@ -20,6 +21,7 @@ from config.queues import NOTIFY
 from config.settings import get_settings
 from pools.errors import PermanentError, TransientError
 
+log = logging.getLogger(__name__)
 _notify = get_settings().notify
 
 
@@ -72,5 +74,26 @@ async def _post(url: str, summary: dict[str, Any], timeout_s: float,
 def notify(url: str, summary: dict[str, Any]) -> None:
     settings = get_settings().notify
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
-    deliver(url, summary, timeout_s=settings.timeout_s,
-            allow_private=settings.allow_private_targets, secret=secret)
+    try:
+        code = deliver(url, summary, timeout_s=settings.timeout_s,
+                       allow_private=settings.allow_private_targets, secret=secret)
+    except (PermanentError, TransientError) as exc:
+        _record(summary, url, error=exc.message)
+        raise
+    _record(summary, url, status_code=code)
+
+
+def _record(summary: dict[str, Any], url: str, **outcome: Any) -> None:
+    """The attempt's outcome on the job's list of deliveries (the dashboard's job page)."""
+    from dramatiq.middleware import CurrentMessage
+
+    from pools import context, history
+
+    message = CurrentMessage.get_current_message()
+    attempt = (message.options.get("retries", 0) if message is not None else 0) + 1
+    try:
+        history.record_delivery(context.store().redis, str(summary.get("id")), url=url,
+                                attempt=attempt, ttl_s=get_settings().jobs.record_ttl_s,
+                                **outcome)
+    except Exception:  # book-keeping: never the reason a delivery fails or retries
+        log.debug("delivery of job %s not recorded", summary.get("id"), exc_info=True)

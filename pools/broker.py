@@ -25,7 +25,7 @@ from periodiq import PeriodiqMiddleware
 
 from config.queues import ALL_QUEUES
 from config.settings import Settings
-from pools import lifecycle, metrics
+from pools import history, lifecycle, metrics
 from pools.errors import quiet_typed_errors
 from pools.jobs import JobStore
 from pools.logs import JobLogContext
@@ -117,10 +117,12 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
 
 
 def on_terminal(broker: dramatiq.Broker, store: JobStore, record: dict[str, Any]) -> None:
-    """Book-keeping when a job finishes: duration metrics and the completion webhook."""
+    """Book-keeping when a job finishes: duration metrics, the dashboard's per-minute
+    counts and the completion webhook."""
     started, finished = record.get("started_at"), record.get("finished_at")
     if started and finished:
         metrics.record_duration(store.redis, record["kind"], record["status"], finished - started)
+    history.count_finished(store.redis, record)
     if record.get("callback_url"):
         actor = broker.actors.get(NOTIFY_ACTOR)
         if actor is None:

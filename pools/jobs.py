@@ -41,6 +41,11 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
+def events_key(job_id: str) -> str:
+    """The job's timeline: a list the transition script appends to (``pools.scripts``)."""
+    return q.job_key(job_id) + ":events"
+
+
 @dataclass(frozen=True)
 class NewRecord:
     """A new record as Redis stores it: its fields, its index keys and its score."""
@@ -134,6 +139,10 @@ class JobStore:
             pipe.hgetall(q.job_key(job_id))
         return [decode_record(raw) for raw in pipe.execute() if raw]
 
+    def events(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's timeline: every applied move, oldest first (see ``pools.scripts``)."""
+        return [json.loads(e) for e in self.redis.lrange(events_key(job_id), 0, -1)]
+
     def children(self, job_id: str) -> list[str]:
         return sorted(m.decode() for m in self.redis.smembers(q.children_key(job_id)))
 
@@ -142,12 +151,15 @@ class JobStore:
 
     def list(
         self, *, kind: str | None = None, status: str | None = None, limit: int = 50,
-        cursor: str | None = None,
+        cursor: str | None = None, since: float | None = None, until: float | None = None,
     ) -> Page:
-        """Newest first. ``cursor`` is the opaque ``next_cursor`` of the previous page."""
-        top: str | float = "+inf" if not cursor else f"({int(cursor)}"
+        """Newest first. ``cursor`` is the opaque ``next_cursor`` of the previous page;
+        ``since`` / ``until`` bound the creation time (epoch seconds)."""
+        top: str | float = f"({int(cursor)}" if cursor else (
+            "+inf" if until is None else int(until * 1_000_000))
+        bottom: str | int = "-inf" if since is None else int(since * 1_000_000)
         key = q.job_index_key(kind=kind, status=status)
-        rows = self.redis.zrevrangebyscore(key, top, "-inf", start=0, num=limit + 1,
+        rows = self.redis.zrevrangebyscore(key, top, bottom, start=0, num=limit + 1,
                                            withscores=True)
         more = len(rows) > limit
         rows = rows[:limit]
@@ -236,7 +248,7 @@ class JobStore:
         parent's children (all allowed even when the server is out of memory)."""
         record = self.get(job_id)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(q.job_key(job_id))
+        pipe.delete(q.job_key(job_id), events_key(job_id))
         if record is not None:
             kind, status = record["kind"], record["status"]
             for index in (q.job_index_key(), q.job_index_key(kind=kind),

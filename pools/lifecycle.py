@@ -77,7 +77,7 @@ EVENTS: dict[str, Move] = {
 #: enough for metrics and a webhook, never the stored message or result.
 SUMMARY_FIELDS = ("id", "kind", "status", "attempts", "created_at", "started_at", "finished_at",
                   "parent_id", "progress", "error_type", "error_message", "callback_url",
-                  "children_total")
+                  "children_total", "queue")
 
 
 def allowed(event: str, status: str | None) -> bool:

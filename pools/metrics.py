@@ -27,7 +27,18 @@ BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 360
 def record_duration(client: redis.Redis, kind: str, status: str, seconds: float) -> None:
     """Count a finished job in the duration histogram. Buffered: one process's counts reach
     Redis within ``FLUSH_EVERY_S`` in one round trip, not one per job."""
-    _buffer.add(client, f"{kind}|{status}", seconds)
+    base = f"{kind}|{status}"
+    counts = {f"{base}|{bound}": 1.0 for bound in BUCKETS if seconds <= bound}
+    counts[f"{base}|+Inf"] = 1
+    counts[f"{base}|sum"] = seconds
+    add_counts(client, DURATIONS_KEY, counts)
+
+
+def add_counts(client: redis.Redis, key: str, counts: dict[str, float],
+               ttl_s: int | None = None) -> None:
+    """Add to fields of the hash ``key`` (expiring ``ttl_s`` after the last write), through
+    the same buffer as the durations."""
+    _buffer.add(client, key, counts, ttl_s)
 
 
 def flush_durations() -> None:
@@ -37,28 +48,31 @@ def flush_durations() -> None:
 FLUSH_EVERY_S = 0.5
 
 
-class _DurationBuffer:
+class _CountBuffer:
+    """Counts for hash fields, sent to Redis together every ``FLUSH_EVERY_S``."""
+
     def __init__(self) -> None:
-        self._counts: dict[str, float] = {}
+        self._counts: dict[tuple[str, str], float] = {}
+        self._ttls: dict[str, int] = {}
         self._lock = threading.Lock()
         self._client: redis.Redis | None = None
         self._thread: threading.Thread | None = None
 
-    def add(self, client: redis.Redis, base: str, seconds: float) -> None:
+    def add(self, client: redis.Redis, key: str, counts: dict[str, float],
+            ttl_s: int | None) -> None:
         with self._lock:
             self._client = client
-            for bound in BUCKETS:
-                if seconds <= bound:
-                    self._bump(f"{base}|{bound}", 1)
-            self._bump(f"{base}|+Inf", 1)
-            self._bump(f"{base}|sum", seconds)
+            for field, value in counts.items():
+                self._bump((key, field), value)
+            if ttl_s is not None:
+                self._ttls[key] = ttl_s
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="repertory-metrics",
                                                 daemon=True)
                 self._thread.start()
                 atexit.register(self._flush_quietly)
 
-    def _bump(self, field: str, value: float) -> None:
+    def _bump(self, field: tuple[str, str], value: float) -> None:
         self._counts[field] = self._counts.get(field, 0) + value
 
     def _run(self) -> None:
@@ -75,24 +89,28 @@ class _DurationBuffer:
     def flush(self) -> None:
         with self._lock:
             counts, self._counts, client = self._counts, {}, self._client
+            ttls, self._ttls = self._ttls, {}
         if not counts or client is None:
             return
         pipe = client.pipeline(transaction=False)
-        for field, value in counts.items():
+        for (key, field), value in counts.items():
             if field.endswith("|sum"):
-                pipe.hincrbyfloat(DURATIONS_KEY, field, value)
+                pipe.hincrbyfloat(key, field, value)
             else:
-                pipe.hincrby(DURATIONS_KEY, field, int(value))
+                pipe.hincrby(key, field, int(value))
+        for key, ttl_s in ttls.items():
+            pipe.expire(key, ttl_s)
         try:
             pipe.execute()
         except redis.RedisError:
             with self._lock:  # put them back for the next flush
                 for field, value in counts.items():
                     self._bump(field, value)
+                self._ttls.update({k: v for k, v in ttls.items() if k not in self._ttls})
             raise
 
 
-_buffer = _DurationBuffer()
+_buffer = _CountBuffer()
 
 
 def set_gauge(client: redis.Redis, name: str, value: float, **labels: str) -> None:

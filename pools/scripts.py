@@ -4,19 +4,37 @@
 TTL and its batch parent's counters and status, in one atomic step. With three keys it also
 acknowledges the message (Dramatiq's ``ack``: out of the worker's unacked set, its body gone),
 so a finished job's outcome and its ack are one step.
+
+Every applied move is also appended to the job's timeline (``<job key>:events``, a list of
+JSON entries, the newest ``EVENTS_KEPT``; it expires with the record): the event, both states,
+the time, the attempt, and the fields named in ``LOGGED`` plus any ``log_*`` argument (kept in
+the timeline only, e.g. a failure's traceback).
 """
 
 from __future__ import annotations
 
 from pools import lifecycle as lc
 
-TRANSITION_LUA = lc.lua_table() + r"""
+EVENTS_KEPT = 50
+#: Record fields a move sets that its timeline entry repeats.
+LOGGED = ("worker", "error_type", "error_message")
+
+TRANSITION_LUA = lc.lua_table() + f"local EVENTS_KEPT = {EVENTS_KEPT}\n" + (
+    "local LOGGED = {" + ", ".join(f"{f} = true" for f in LOGGED) + "}\n") + r"""
 local key, prefix, event, now, ttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+local function log_event(k, entry, from, to)
+  local ek = k .. ':events'
+  redis.call('rpush', ek, cjson.encode(entry))
+  redis.call('ltrim', ek, -EVENTS_KEPT, -1)
+  if TERMINAL[to] then redis.call('expire', ek, ttl)
+  elseif TERMINAL[from] then redis.call('persist', ek) end
+end
 
 local function move_job()
   local move = EVENTS[event]
   local cur = redis.call('hmget', key, 'status', 'cancel_requested', 'error_type', 'id', 'kind',
-                         'score', 'parent_id')
+                         'score', 'parent_id', 'attempts')
   local old = cur[1]
   if not old then return {-1, '', '', event, {}} end
   if move.if_cancelled ~= '' and cur[2] == '1' then
@@ -38,14 +56,22 @@ local function move_job()
   end
 
   local set, unset = {'status', new, 'updated_at', now}, {}
+  local attempt = tonumber(cur[8] or '0') + (move.attempt and 1 or 0)
+  local entry = {event = event, from = old, to = new, at = tonumber(now), attempt = attempt}
   for i = 6, #ARGV, 2 do
-    if ARGV[i + 1] == '\0' then unset[#unset + 1] = ARGV[i]
-    else set[#set + 1] = ARGV[i]; set[#set + 1] = ARGV[i + 1] end
+    local name = ARGV[i]
+    if string.sub(name, 1, 4) == 'log_' then entry[string.sub(name, 5)] = ARGV[i + 1]
+    elseif ARGV[i + 1] == '\0' then unset[#unset + 1] = name
+    else
+      set[#set + 1] = name; set[#set + 1] = ARGV[i + 1]
+      if LOGGED[name] then entry[name] = ARGV[i + 1] end
+    end
   end
   if #unset > 0 then redis.call('hdel', key, unpack(unset)) end
   redis.call('hset', key, unpack(set))
   if move.attempt then redis.call('hincrby', key, 'attempts', 1) end
   reindex(key, old, new, cur[4], cur[5], cur[6])
+  log_event(key, entry, old, new)
 
   local parent = cur[7]
   local function reply(pevent)
@@ -99,6 +125,8 @@ local function move_job()
   end
   local p = redis.call('hmget', pkey, 'id', 'kind', 'score')
   reindex(pkey, pstatus, pnew, p[1], p[2], p[3])
+  log_event(pkey, {event = pevent, from = pstatus, to = pnew, at = tonumber(now),
+                   child = cur[4]}, pstatus, pnew)
   return reply(pevent)
 end
 

@@ -15,7 +15,10 @@ without its outcome; through an outage both wait until Redis answers again.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +31,8 @@ from pools.errors import JobCancelled, JobError, PermanentError
 from pools.outage import through_outage
 
 log = logging.getLogger(__name__)
+
+_HOST = socket.gethostname()
 
 
 class JobState(Middleware):
@@ -59,7 +64,8 @@ class JobState(Middleware):
         """One round trip: ``start`` is refused for a finished job and becomes ``stop`` when
         the cancel flag is set (see ``pools.lifecycle``)."""
         job_id = message.message_id
-        fields = {"started_at": time.time(), "error_type": None, "error_message": None}
+        fields = {"started_at": time.time(), "error_type": None, "error_message": None,
+                  "worker": f"{_HOST}:{os.getpid()}"}  # on the attempt's timeline entry
         committer = getattr(broker, "committer", None)
         moved = (committer.move_now(job_id, "start", **fields) if committer is not None
                  else through_outage(lambda: self.store.move(job_id, "start", **fields),
@@ -83,6 +89,7 @@ class JobState(Middleware):
             self._finish(broker, message, "succeed", has_result=1, finished_at=time.time())
             return
         kind, text = _describe(exception)
+        trace = "".join(traceback.format_exception(exception, limit=-30))  # timeline only
         if isinstance(exception, JobCancelled):
             event = "stop"
         elif isinstance(exception, PermanentError):
@@ -91,10 +98,10 @@ class JobState(Middleware):
             event = "die"
         else:
             self._finish(broker, message, "retry_later", error_type=kind, error_message=text,
-                         retries=message.options.get("retries", 0))
+                         retries=message.options.get("retries", 0), log_traceback=trace)
             return
         self._finish(broker, message, event, error_type=kind, error_message=text,
-                     finished_at=time.time())
+                     finished_at=time.time(), log_traceback=trace)
 
     def after_skip_message(self, broker: Any, message: Any) -> None:
         job_id = message.message_id
