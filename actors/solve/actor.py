@@ -52,4 +52,9 @@ def solve_roster(problem: dict[str, Any], options: dict[str, Any]) -> dict[str, 
 
     result = solve(roster_problem, solve_options, on_progress=progress,
                    should_stop=context.cancel_checker())
+    # The last tick is the last improving roster, with the bound of that moment: the final
+    # bound (an OPTIMAL proof closes the gap) replaces it, so progress never contradicts the
+    # result.
+    report(result.solutions, None, objective=result.objective, best_bound=result.best_bound,
+           gap=result.gap, elapsed_s=result.wall_time_s, status=str(result.status), final=True)
     return result.model_dump(mode="json")
