@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench-solve bench-scrape bench-embed bench-search clean venv \
+.PHONY: run test browser lint bench-solve bench-scrape bench-embed bench-search clean venv \
         bench-deps bench-queue
 
 venv: $(STAMP)
@@ -22,8 +22,14 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/repertory up
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The dashboard's browser tests drive Debian's chromium (Playwright never downloads one).
+browser:
+	command -v chromium >/dev/null || { apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    chromium fonts-dejavu-core; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -27,8 +27,11 @@ async def require_token(
     request: Request,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    """With ``REPERTORY_API__TOKEN`` set, /v1 routes need ``Authorization: Bearer <token>``."""
-    if not token_ok(request.app.state.settings, authorization):
+    """With ``REPERTORY_API__TOKEN`` set, /v1 routes need ``Authorization: Bearer <token>``,
+    or the dashboard's sign-in cookie (HttpOnly, SameSite=Strict: no other site can use it)."""
+    cookie = request.cookies.get("repertory_token")
+    if not token_ok(request.app.state.settings,
+                    authorization or (f"Bearer {cookie}" if cookie else None)):
         raise HttpProblem(401, "missing or wrong bearer token",
                           headers={"WWW-Authenticate": "Bearer"})
 

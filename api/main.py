@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import dramatiq
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from api import errors
+from api.dashboard import install as install_dashboard
+from api.dashboard import sampling
 from api.deps import require_token
 from api.fastpath import FastSubmit
 from api.limits import BodyLimitMiddleware
@@ -45,10 +48,11 @@ def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None 
         import actors  # builds the broker and declares every actor
 
         broker = actors.broker
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from local assets: they work air-gapped
         title="repertory",
         version="0.1.0",
         description="Jobs on Dramatiq for rostering (CP-SAT), scraping and CLIP indexing.",
+        lifespan=sampling,
     )
     service = JobService(settings, broker)
     registry = CollectorRegistry()
@@ -63,4 +67,5 @@ def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None 
         guarded = module.router.prefix.startswith("/v1")
         app.include_router(module.router,
                            dependencies=[Depends(require_token)] if guarded else [])
+    install_dashboard(app)
     return app

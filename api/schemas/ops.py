@@ -23,6 +23,13 @@ class DeadLetter(BaseModel):
     dead_at: float
     retries: int
     traceback: str | None = None
+    error: dict[str, str] | None = Field(
+        None, description="The job's last error, from its record.",
+        examples=[{"type": "transient", "message": "flaky: run 4 fails"}])
+
+
+class Purged(BaseModel):
+    purged: list[str] = Field(examples=[["3f0c6c1e4b8a4f7f9d0e2a1b5c6d7e8f"]])
 
 
 class RequeueRequest(BaseModel):
