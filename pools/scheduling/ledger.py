@@ -54,7 +54,8 @@ end
 """
 
 # KEYS: leader, state, runs, run data, unsent set, fenced counter, defs
-# ARGV: token, planned ms, run id, entry json, keep, unsent member ('' none), user name ('' code)
+# ARGV: token, planned ms, run id, entry json, keep, unsent member ('' none), user name ('' code),
+#       the anchor the sender planned from ('' any: a schedule deleted and made again differs)
 # → 1 recorded, 0 already handled, -1 fenced (not the leader), -2 deleted, -3 paused
 CLAIM_LUA = _APPEND + """
 local token = redis.call('hget', KEYS[1], 'token')
@@ -63,6 +64,7 @@ if (not token) or token ~= ARGV[1] then
   return -1
 end
 if ARGV[7] ~= '' and redis.call('hexists', KEYS[7], ARGV[7]) == 0 then return -2 end
+if ARGV[8] ~= '' and redis.call('hget', KEYS[2], 'anchor_ms') ~= ARGV[8] then return -2 end
 if redis.call('hget', KEYS[2], 'paused') == '1' then return -3 end
 local last = tonumber(redis.call('hget', KEYS[2], 'last_planned_ms') or '-1')
 if last >= tonumber(ARGV[2]) then return 0 end
@@ -116,7 +118,8 @@ class Ledger:
         self._mark = client.register_script(MARK_LUA)
         self._runs = client.register_script(RUNS_LUA)
 
-    def claim(self, name: str, token: int, entry: dict[str, Any], *, user: bool) -> Any:
+    def claim(self, name: str, token: int, entry: dict[str, Any], *, user: bool,
+              anchor_ms: int | None = None) -> Any:
         """Record a tick, fenced: 1 recorded, 0 handled already, -1 fenced, -2 gone, -3 paused."""
         planned_ms = round(entry["planned"] * 1000)
         unsent = unsent_member(name, entry["id"]) if entry["state"] == "claimed" else ""
@@ -124,7 +127,7 @@ class Ledger:
             keys=[LEADER_KEY, state_key(name), runs_key(name), run_data_key(name), UNSENT_KEY,
                   FENCED_KEY, DEFS_KEY],
             args=[token, planned_ms, entry["id"], json.dumps(entry), self.keep, unsent,
-                  name if user else ""])
+                  name if user else "", "" if anchor_ms is None else anchor_ms])
 
     def record(self, name: str, entry: dict[str, Any]) -> Any:
         return self._record(keys=[runs_key(name), run_data_key(name)],

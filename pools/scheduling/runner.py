@@ -56,6 +56,7 @@ class Runner:
         self.state: dict[str, dict[str, Any]] = {}
         self.due_at: dict[str, int] = {}
         self.renewed_at = 0.0
+        self._standby_s = settings.poll_s
 
     @property
     def holder(self) -> str:
@@ -173,7 +174,8 @@ class Runner:
         entry |= {"holder": self.holder, "token": self.token, "claimed_at": now / 1000,
                   "key": idempotency_key(schedule, planned_ms)}
         result = int(self.ledger.claim(schedule.name, self.token, entry,
-                                       user=schedule.origin == "user"))
+                                       user=schedule.origin == "user",
+                                       anchor_ms=self.state[schedule.name]["anchor_ms"]))
         if result == -1:
             raise Fenced
         if result == 1:

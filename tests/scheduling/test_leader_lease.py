@@ -53,13 +53,17 @@ def test_a_tick_is_recorded_once_and_never_behind_the_last_one(redis_client):
     assert int(redis_client.hget(state_key("code-one"), "last_planned_ms")) == 53_000
 
 
-def test_a_deleted_or_paused_schedule_is_not_sent(redis_client):
+def test_a_deleted_remade_or_paused_schedule_is_not_sent(redis_client):
     ledger = Ledger(redis_client, keep=3)
     token = LeaderLease(redis_client, 10_000, "only").hold().token
     assert int(ledger.claim("gone", token, new_run(1.0, "tick"), user=True)) == -2
     redis_client.hset(state_key("held"), "paused", "1")
     assert int(ledger.claim("held", token, new_run(1.0, "tick"), user=False)) == -3
-    assert not redis_client.exists("repertory:sched:runs:gone", "repertory:sched:runs:held")
+    redis_client.hset(state_key("again"), "anchor_ms", "2000")  # deleted, made again
+    assert int(ledger.claim("again", token, new_run(3.0, "tick"), user=False,
+                            anchor_ms=1000)) == -2
+    assert not redis_client.exists("repertory:sched:runs:gone", "repertory:sched:runs:held",
+                                   "repertory:sched:runs:again")
 
 
 def test_a_clean_stop_hands_the_lease_over_at_once(redis_client):
