@@ -20,6 +20,7 @@ from api.routes import (
     dashboard,
     diag,
     health,
+    http,
     images,
     jobs,
     queues,
@@ -35,7 +36,7 @@ from pools.metrics import RepertoryCollector
 from pools.service import JobService
 
 ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, dashboard,
-           schedules)
+           schedules, http)
 
 
 def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None = None) -> FastAPI:

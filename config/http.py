@@ -26,7 +26,6 @@ class HttpJobSettings(BaseModel):
     max_in_flight: int = Field(
         1_000, ge=1, description="HTTP jobs one worker process holds at once (calls in "
         "flight on its event loop); worker threads are not held while a call waits.")
-    max_connections: int = Field(1_000, ge=1, description="Open connections per process.")
     allowed_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs HTTP jobs may call although they are internal (private, loopback, "

@@ -5,7 +5,8 @@ Paths (query parameters in brackets):
 * ``/ok`` — 200 with a small JSON body; ``/status/<code>`` — that status;
 * ``/flaky/<name>`` [``fail``, ``code``, ``retry_after``] — the first ``fail`` requests to
   ``<name>`` answer ``code`` (default 503, with ``Retry-After`` when given), then 200;
-* ``/slow`` [``delay``] — answers 200 after ``delay`` seconds (many at once: one loop);
+* ``/slow`` [``delay``] — answers 200 after ``delay`` seconds (many at once: one loop;
+  ``held``/``most_held`` count those waiting);
 * ``/slowfirst/<name>`` [``delay``, ``times``] — the first ``times`` requests wait ``delay``;
 * ``/big`` [``size``] — a body of ``size`` bytes; ``/echo`` — method, headers and body back;
 * ``/hold/<name>`` — answers only once ``release()`` is called (``held`` counts those waiting).
@@ -139,7 +140,12 @@ class HttpSite:
                 return int(query.get("code", 503)), extra, b"try again later"
             return 200, {}, b"finally"
         if path == "/slow":
-            await asyncio.sleep(float(query.get("delay", 2)))
+            self.held += 1
+            self.most_held = max(self.most_held, self.held)
+            try:
+                await asyncio.sleep(float(query.get("delay", 2)))
+            finally:
+                self.held -= 1
             return 200, {}, b"slow answer"
         if path.startswith("/slowfirst/"):
             if count <= int(query.get("times", 1)):

@@ -131,7 +131,7 @@ async def attempt(client: httpx.AsyncClient, spec: CallSpec, *, response_bytes: 
     try:
         async with asyncio.timeout(spec.timeout_s):
             request = client.build_request(spec.method, spec.url, content=content,
-                                           headers=headers)
+                                           headers=headers, timeout=httpx.Timeout(spec.timeout_s))
             response = await client.send(request, stream=True,
                                          follow_redirects=spec.follow_redirects)
             try:

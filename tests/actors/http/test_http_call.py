@@ -78,6 +78,11 @@ def test_a_call_past_its_timeout_is_retryable(site) -> None:
     assert failed.value.kind == "timeout"
 
 
+def test_a_slow_answer_within_the_timeout_succeeds(site) -> None:
+    """Past httpx's default 5 s read timeout: the job's own timeout_s is what counts."""
+    assert _run(CallSpec(url=site.url("/slow?delay=6"), timeout_s=30)).status_code == 200
+
+
 def test_an_internal_target_is_refused_unless_its_network_is_allowed(site) -> None:
     before = len(site.seen("/ok"))
     with pytest.raises(PermanentError) as failed:
