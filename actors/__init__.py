@@ -14,6 +14,7 @@ from actors import diag, notify, schedules  # noqa: E402,F401  (declare actors)
 from actors.embed import actor as _embed  # noqa: E402,F401
 from actors.http import actor as _http  # noqa: E402,F401
 from actors.index import actor as _index  # noqa: E402,F401
+from actors.index import admin as _index_admin  # noqa: E402,F401
 from actors.scrape import actor as _scrape  # noqa: E402,F401
 from actors.solve import actor as _solve  # noqa: E402,F401
 

@@ -32,10 +32,23 @@ def cleanup() -> int:
 
 
 @dramatiq.actor(queue_name=SCHEDULE, max_retries=0)
-def reindex() -> bool:
-    """Ask the index owner to optimize (build HNSW segments for) the image collection."""
+def reindex() -> bool | str:
+    """Start a blue/green reindex when the configured model is not the live collection's (the
+    clip settings changed); otherwise ask the index owner to optimize (build HNSW segments
+    for) the live collection."""
+    from actors.embed.model import model_id_for
+    from actors.index import reindex as bluegreen
     from actors.index.actor import optimize_index
+    from pools.service import JobService
 
+    settings = get_settings()
+    service = JobService(settings, dramatiq.get_broker())
+    if bluegreen.wanted(service.store.redis, model_id_for(settings.clip)):
+        try:
+            return bluegreen.start(service, settings, reason="model settings changed"
+                                   ).job["id"]
+        except bluegreen.ReindexConflict:
+            return False  # one is running already
     optimize_index.send()
     return True
 

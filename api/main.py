@@ -24,6 +24,7 @@ from api.routes import (
     images,
     jobs,
     queues,
+    reindex,
     schedules,
     scrape,
     search,
@@ -36,7 +37,7 @@ from pools.metrics import RepertoryCollector
 from pools.service import JobService
 
 ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, dashboard,
-           schedules, http)
+           schedules, http, reindex)
 
 
 def create_app(settings: Settings | None = None, broker: dramatiq.Broker | None = None) -> FastAPI:

@@ -36,3 +36,9 @@ class QdrantSettings(BaseModel):
     hnsw_m: int = Field(16, ge=4, description="HNSW graph degree.")
     hnsw_ef_construct: int = Field(100, ge=8, description="HNSW build beam width.")
     search_ef: int | None = Field(None, ge=1, description="HNSW search beam width (None: auto).")
+    reindex_window: int = Field(
+        8, ge=1, description="Reindex: most multi-image messages waiting on the gpu queue at "
+        "once (uploads queued meanwhile wait behind at most these).")
+    reindex_stall_s: float = Field(
+        900.0, gt=0, description="Reindex: give up (the alias stays) when no image was "
+        "re-embedded for this long.")

@@ -11,17 +11,21 @@ DIAG = "diag"
 SCHEDULE = "schedule"
 #: HTTP jobs: many calls in flight per process on one event loop (``pools.deferred``).
 HTTP = "http"
+#: The blue/green reindex coordinator: one long job that feeds the gpu and index queues.
+REINDEX = "reindex"
 #: Interactive lanes: a search's query embedding and its index lookup. The same pools consume
 #: them, and take them before queued bulk work (their own queue, and a higher priority).
 GPU_QUERY = "gpu-query"
 INDEX_QUERY = "index-query"
 
 ALL_QUEUES: tuple[str, ...] = (SOLVE, SCRAPE, NOTIFY, GPU, INDEX, DIAG, SCHEDULE, GPU_QUERY,
-                               INDEX_QUERY, HTTP)
+                               INDEX_QUERY, HTTP, REINDEX)
 
 #: Dramatiq actor priorities (lower runs first among messages a worker holds).
 INTERACTIVE = 0
 BULK = 100
+#: Below bulk: a reindex's re-embedding, so uploads queued meanwhile go first.
+BACKGROUND = 200
 
 #: Prefix of every key repertory itself writes (the broker's keys use its own namespace).
 PREFIX = "repertory"

@@ -147,7 +147,8 @@ class PoolSettings(BaseModel):
 
 class ScheduleSettings(BaseModel):
     cleanup_cron: str = Field("17 * * * *", description="Prune expired job index entries.")
-    reindex_cron: str = Field("*/30 * * * *", description="Optimize the vector index.")
+    reindex_cron: str = Field("*/30 * * * *", description="Start a blue/green reindex when "
+                              "the model settings changed; otherwise optimize the live index.")
     rescrape_cron: str = Field("0 3 * * *", description="Re-scrape stale domains.")
     rescrape_after_days: int = Field(30, ge=1, description="A domain is stale after this.")
     leader_lease_s: float = Field(

@@ -22,8 +22,10 @@ class Pool:
 def pools(settings: Settings) -> dict[str, Pool]:
     p = settings.pools
     return {
-        "cpu": Pool("cpu", (q.SOLVE, q.SCRAPE, q.NOTIFY, q.DIAG, q.SCHEDULE, q.HTTP), p.cpu,
-                    description="rostering, scraping, webhooks, schedules, HTTP jobs"),
+        "cpu": Pool("cpu", (q.SOLVE, q.SCRAPE, q.NOTIFY, q.DIAG, q.SCHEDULE, q.HTTP,
+                            q.REINDEX), p.cpu,
+                    description="rostering, scraping, webhooks, schedules, HTTP jobs, the "
+                                "reindex coordinator"),
         "solve": Pool("solve", (q.SOLVE,), p.solve,
                       description="rostering only: one CP-SAT search per thread"),
         "scrape": Pool("scrape", (q.SCRAPE, q.NOTIFY, q.HTTP), p.scrape,

@@ -92,13 +92,17 @@ class ImageIndex:
     def point_id(self, blob_key: str) -> str:
         return point_id(blob_key, self.model_id)
 
-    def upsert(self, docs: Sequence[ImageDoc], vectors: Sequence[Any]) -> list[str]:
-        """Upsert in batches of ``upsert_batch``; returns the point ids, in order."""
-        if len(docs) != len(vectors):
+    def upsert(self, docs: Sequence[ImageDoc], vectors: Sequence[Any],
+               ids: Sequence[str] | None = None) -> list[str]:
+        """Upsert in batches of ``upsert_batch``; returns the point ids, in order. ``ids``:
+        the images' own ids (an image keeps its id when a reindex moves it to another
+        model's collection); by default the id of the content under this model."""
+        if len(docs) != len(vectors) or (ids is not None and len(ids) != len(docs)):
             raise PermanentError(f"{len(docs)} documents but {len(vectors)} vectors")
+        ids = ids if ids is not None else [self.point_id(d.blob_key) for d in docs]
         points = [
-            PointRecord(self.point_id(d.blob_key), v, d.payload(self.model_id))
-            for d, v in zip(docs, vectors, strict=True)
+            PointRecord(i, v, d.payload(self.model_id))
+            for i, d, v in zip(ids, docs, vectors, strict=True)
         ]
         for start in range(0, len(points), self.upsert_batch):
             self.store.upsert(self.collection, points[start : start + self.upsert_batch])

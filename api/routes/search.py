@@ -31,8 +31,9 @@ def search_text(service: Service,
                 product_id: Annotated[str | None, Query(max_length=200)] = None,
                 filter: FilterParam = None) -> SearchResults:  # noqa: A002 (query name)
     filters = _filters(filter, product_id)  # a bad filter is a 422 before any worker is asked
-    vector = service.call("embed_query", text=q)
-    hits = service.call("search_index", vector, limit, filters)
+    model_id = _live_model(service)
+    vector = service.call("embed_query", text=q, model_id=model_id)
+    hits = service.call("search_index", vector, limit, filters, model_id=model_id)
     return SearchResults(query=q, hits=[to_hit(h) for h in hits])
 
 
@@ -53,13 +54,22 @@ def _search_by_image(service: Service, settings: AppSettings, file: UploadFile, 
     (upload,) = read_uploads([file], settings.clip.images, max_files=1)
     blobs = BlobStore(settings.clip.images.blob_dir)
     ref = blobs.put(upload.data)  # the gpu worker reads the query image from the blob store
+    model_id = _live_model(service)
     try:
-        vector = service.call("embed_query", blob_key=ref.key)
+        vector = service.call("embed_query", blob_key=ref.key, model_id=model_id)
     finally:
         if ref.created:
             _forget(service, settings, ref.key)
-    hits = service.call("search_index", vector, limit, filters)
+    hits = service.call("search_index", vector, limit, filters, model_id=model_id)
     return SearchResults(hits=[to_hit(h) for h in hits])
+
+
+def _live_model(service: Service) -> str | None:
+    """The model of the live collection: the query is embedded by it and searched where its
+    vectors are, even if a reindex switches the alias in between (``actors.index.models``)."""
+    from actors.index.models import live_model
+
+    return live_model(service.store.redis)
 
 
 def _forget(service: Service, settings: AppSettings, blob_key: str) -> None:
