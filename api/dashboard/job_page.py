@@ -3,13 +3,12 @@ arguments, result, error with traceback, children, webhook deliveries, cancel an
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.dashboard.render import page
+from api.dashboard.render import page, pretty
 from api.deps import JobId, Service
 from pools import history
 from pools.jobs import ACTIVE, DEAD, FAILED, RUNNING
@@ -90,9 +89,9 @@ def result_view(service: Service, record: dict[str, Any]) -> dict[str, Any] | No
         value = service.result(job_id)
     except ResultExpired as exc:
         return {"link": None, "large": False, "text": None, "expired": str(exc)}
-    text = json.dumps(value, indent=2, sort_keys=True, default=str)
+    text = pretty(value)
     large = len(text) > RESULT_INLINE_CHARS
-    shown = json.dumps(abbreviate(value, depth=2), indent=2, default=str) if large else text
+    shown = pretty(abbreviate(value, depth=2)) if large else text
     return {"link": link, "large": large, "text": shown, "chars": len(text)}
 
 

@@ -72,8 +72,23 @@ def size(n: float | None) -> str:
     return str(n)
 
 
-def pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True, default=str)
+def pretty(value: Any, depth: int = 0) -> str:
+    """JSON, indented, with lists of plain values kept on one line (a roster reads as rows)."""
+    pad = "  " * depth
+    if isinstance(value, dict) and value:
+        items = [f"{pad}  {json.dumps(str(k), ensure_ascii=False)}: "
+                 f"{pretty(v, depth + 1).lstrip(' ')}" for k, v in value.items()]
+        return f"{pad}{{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return f"{pad}[\n" + ",\n".join(pretty(v, depth + 1) for v in value) + f"\n{pad}]"
+    return pad + json.dumps(value, ensure_ascii=False, default=str)
+
+
+def num(value: Any) -> Any:
+    """A number as people read it: 607 not 607.0, 2.94 not 2.936292087000311."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 3 if abs(value) < 100 else 1)
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +97,7 @@ def env() -> Environment:
                               autoescape=select_autoescape(["html"]),
                               trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(when=when, iso=iso, span=span, ago=ago, pct=pct, size=size,
-                               pretty=pretty, runtime=runtime)
+                               pretty=pretty, runtime=runtime, num=num)
     return environment
 
 

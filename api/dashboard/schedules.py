@@ -31,7 +31,8 @@ def code_schedules(broker: Any) -> list[dict[str, Any]]:
 
 
 def serves(request: Request, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in request.app.routes)
+    """Whether the API has a GET route at ``path`` (from its OpenAPI schema, built once)."""
+    return "get" in request.app.openapi().get("paths", {}).get(path, {})
 
 
 @router.get("/dashboard/schedules", response_class=HTMLResponse)

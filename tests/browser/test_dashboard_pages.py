@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from conftest import DESKTOP, PHONE
+from browser_support import DESKTOP, PHONE
 from playwright.sync_api import expect
 
 PAGES = {
@@ -125,3 +127,19 @@ def test_redoc_renders_with_the_network_cut_off(stack, base, tabs, shots):
     tab.page.screenshot(path=shots / "docs-redoc-offline.png")
     assert set(tab.left_the_machine) <= {REDOC_CREDIT_LOGO}
     assert all("ERR_INTERNET_DISCONNECTED" in e for e in tab.errors), tab.errors
+
+
+def test_a_schedule_runs_now_from_the_schedules_page(stack, base, tabs):
+    if stack.http.get("/v1/schedules").status_code == 404:
+        pytest.skip("this API serves no /v1/schedules")
+    tab = tabs(base)
+    tab.page.goto("/dashboard/schedules")
+    row = tab.page.locator("#schedule-cleanup")
+    expect(row).to_contain_text("code")
+    row.get_by_role("button", name="Run now").click()
+    flash = tab.page.locator("#flash.ok")
+    expect(flash).to_contain_text("Run now: run queued: job ")
+    job_id = re.search(r"job ([0-9a-f]{32})", flash.inner_text()).group(1)
+    assert stack.wait_status(job_id, "succeeded", timeout=60)["kind"] == "cleanup"
+    expect(tab.page.locator("#schedule-cleanup a", has_text=job_id[:8])).to_be_visible()
+    assert tab.errors == []
