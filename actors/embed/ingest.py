@@ -32,15 +32,28 @@ class StoredImage:
         return {"image_id": self.image_id, "blob_key": self.blob_key, "doc": self.doc}
 
 
-def image_id_of(clip: ClipSettings, blob_key: str) -> str:
-    """The id an image of this content has under the configured model (its vector's id)."""
-    return point_id(blob_key, model_id_for(clip))
+def image_id_of(clip: ClipSettings, blob_key: str, client: redis.Redis | None = None) -> str:
+    """The id of the image of this content: the id it was stored under when a record exists
+    (an image keeps its id when a reindex moves it to another model), else its id under the
+    configured model. With ``client``, the ids under every registered model are tried."""
+    configured = point_id(blob_key, model_id_for(clip))
+    if client is None:
+        return configured
+    from actors.index.models import MODELS_KEY
+
+    others = sorted(m.decode() for m in client.hkeys(MODELS_KEY))
+    candidates = [configured, *(point_id(blob_key, m) for m in others)]
+    pipe = client.pipeline(transaction=False)
+    for candidate in candidates:
+        pipe.exists(ImageRecords.key(candidate))
+    found = [c for c, hit in zip(candidates, pipe.execute(), strict=True) if hit]
+    return found[0] if found else configured
 
 
 def store_image(clip: ClipSettings, client: redis.Redis, data: bytes, info: ImageInfo,
                 doc: dict[str, Any], filename: str) -> StoredImage:
     ref = BlobStore(clip.images.blob_dir).put(data)
-    image_id = image_id_of(clip, ref.key)
+    image_id = image_id_of(clip, ref.key, client)
     full = {**doc, "blob_key": ref.key, "created_ts": time.time()}
     ImageRecords(client).put(image_id, status=QUEUED, filename=filename, format=info.format,
                              width=info.width, height=info.height, **full)

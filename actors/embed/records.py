@@ -27,6 +27,10 @@ class ImageRecords:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
+    @staticmethod
+    def key(image_id: str) -> str:
+        return _key(image_id)
+
     def put(self, image_id: str, **fields: Any) -> None:
         fields.setdefault("created_at", time.time())
         mapping = {k: json.dumps(v) for k, v in fields.items()}

@@ -58,7 +58,12 @@ class BlueGreen:
         models.register(self.redis, self.own_spec)
         target = self.store.resolve_alias(self.alias)
         live = self.model_of(target) if target else None
-        if live is None:
+        if target and live is None:  # made before the registry: leave it, say so
+            live = target.split("__")[1] if target.count("__") == 2 else target
+            log.warning("the alias %s names %s, whose model was never registered: searches "
+                        "fail until a reindex (POST /v1/reindex) fills %s", self.alias, target,
+                        self.own.collection)
+        elif live is None:
             self.store.set_alias(self.alias, self.own.collection)
             live = self.own.model_id
         if models.read_state(self.redis).get("live") != live:

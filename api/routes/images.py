@@ -115,7 +115,8 @@ class _Undo:
         keys = {u.info.sha256 for u in uploads}
         self.new_blobs = [k for k in keys if not self.blobs.exists(k)]
         self.before = {i: self.records.get(i)
-                       for i in (image_id_of(settings.clip, k) for k in keys)}
+                       for i in (image_id_of(settings.clip, k, service.store.redis)
+                                 for k in keys)}
 
     def __call__(self) -> None:
         for blob_key in self.new_blobs:

@@ -80,7 +80,7 @@ def _forget(service: Service, settings: AppSettings, blob_key: str) -> None:
     from actors.embed.records import ImageRecords
 
     try:
-        image_id = image_id_of(settings.clip, blob_key)
+        image_id = image_id_of(settings.clip, blob_key, service.store.redis)
         if ImageRecords(service.store.redis).get(image_id) is None:
             BlobStore(settings.clip.images.blob_dir).delete(blob_key)
     except Exception:  # the answer (or its error) matters more than this cleanup

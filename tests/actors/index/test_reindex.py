@@ -151,6 +151,14 @@ def test_a_reindex_after_a_model_change_swaps_the_alias_under_searches(
         state = stack.http.get("/v1/reindex").json()
         assert (state["live"], state["previous"]) == ("tiny-clip-tiny-b", "tiny-clip-tiny-a")
 
+        # The same picture uploaded again is the same image (its id from before the switch).
+        first_id, first_picture = next(iter(pictures.items()))
+        again = stack.http.post("/v1/images", files=[("files", ("again.png", first_picture,
+                                                                "image/png"))]).json()
+        assert again["images"][0]["image_id"] == first_id and again["images"][0]["duplicate"]
+        stack.wait_status(again["job_id"], "succeeded", 120)
+        assert stack.http.get("/v1/images/stats").json()["index"]["collections"] == counts
+
         rolled = stack.http.post("/v1/reindex/rollback")
         assert rolled.status_code == 200, rolled.text
         assert rolled.json() == {"live": result["previous"], "previous": result["live"]}
