@@ -19,13 +19,14 @@ from typing import Any
 import httpx
 
 from actors.http.call import CallSpec, Outcome, RetryableCall, attempt
-from config.queues import PREFIX
+from config.queues import PREFIX, job_key
 from config.settings import Settings
-from pools.errors import JobError
+from pools.errors import JobCancelled, JobError
 from pools.net.netguard import allowed_networks
 from pools.net.transport import GuardedTransport
 
 log = logging.getLogger(__name__)
+CANCEL_POLL_S = 1.0
 
 
 def attempts_key(job_id: str) -> str:
@@ -49,6 +50,9 @@ class HttpRuntime:
         self.redis = aioredis.from_url(redis_url(settings))
         self._inflight: set[concurrent.futures.Future] = set()
         self._lock = threading.Lock()
+        self._calls: dict[str, asyncio.Future] = {}  # job id → its call (loop thread only)
+        self._cancelled: set[str] = set()
+        self._watcher: asyncio.Future | None = None
 
     def submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -70,6 +74,42 @@ class HttpRuntime:
         return self.submit(self._call(job_id, spec, attempt_no))
 
     async def _call(self, job_id: str, spec: CallSpec, attempt_no: int) -> dict[str, Any]:
+        task = asyncio.ensure_future(self._attempt(job_id, spec, attempt_no))
+        self._calls[job_id] = task
+        if self._watcher is None:
+            self._watcher = asyncio.ensure_future(self._watch_cancels())
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if job_id in self._cancelled:  # the job's cancel flag, not a shutdown
+                self._cancelled.discard(job_id)
+                raise JobCancelled("HTTP call cancelled on request") from None
+            raise
+        finally:
+            self._calls.pop(job_id, None)
+
+    async def _watch_cancels(self) -> None:
+        """Every ``CANCEL_POLL_S``: one round trip reads the cancel flags of every call in
+        flight; a flagged call is stopped (its job ends ``cancelled``)."""
+        while True:
+            await asyncio.sleep(CANCEL_POLL_S)
+            ids = list(self._calls)
+            if not ids:
+                continue
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for job_id in ids:
+                        pipe.hget(job_key(job_id), "cancel_requested")
+                    flags = await pipe.execute()
+            except Exception:  # Redis away: ask again next time
+                continue
+            for job_id, flag in zip(ids, flags, strict=True):
+                task = self._calls.get(job_id)
+                if flag and flag not in (b"0", b"") and task is not None:
+                    self._cancelled.add(job_id)
+                    task.cancel()
+
+    async def _attempt(self, job_id: str, spec: CallSpec, attempt_no: int) -> dict[str, Any]:
         started = time.time()
         try:
             async with self._client() as client:
@@ -131,6 +171,8 @@ class HttpRuntime:
         self.thread.join(timeout=5)
 
     async def _aclose(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
         await self.redis.aclose()
 
 

@@ -98,6 +98,16 @@ def test_retries_spent_the_job_is_dead_lettered(http_stack, site) -> None:
     assert job["id"] in json.dumps(dead)
 
 
+def test_a_call_in_flight_stops_when_its_job_is_cancelled(http_stack, site) -> None:
+    job = http_stack.submit("/v1/http", {"url": site.url("/slow?delay=30&c=1"),
+                                         "timeout_s": 60})
+    wait_until(lambda: site.seen("/slow") and http_stack.job(job["job_id"])["status"]
+               == "running", 30, what="the call to be in flight")
+    assert http_stack.http.post(f"/v1/jobs/{job['job_id']}/cancel").status_code == 200
+    done = http_stack.wait_status(job["job_id"], {"cancelled", "succeeded", "failed"}, 20)
+    assert done["status"] == "cancelled"
+
+
 def test_an_internal_address_is_refused_unless_allowed(http_stack, internal_site) -> None:
     refused = http_stack.http.post("/v1/http", json={"url": internal_site.url("/ok")})
     assert refused.status_code == 422 and "internal address" in refused.json()["error"]
