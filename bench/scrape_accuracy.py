@@ -80,9 +80,9 @@ def aeb_f1() -> tuple[float, float, float]:
 def contact_recall(manifest: list[dict]) -> tuple[int, int]:
     import phonenumbers
 
-    from actors.scrape.phones import region_hint
     from actors.scrape.domains import cc_region
     from actors.scrape.extract import extract_page
+    from actors.scrape.phones import region_hint
 
     by_id = {e["id"]: e for e in manifest}
     hints = json.loads((CORPUS / "derived" / "contact-hints.json").read_text())
@@ -100,15 +100,83 @@ def contact_recall(manifest: list[dict]) -> tuple[int, int]:
     return found, total
 
 
+PRODUCTS = ROOT.parent / "shared" / "benchmarks" / "scrape" / "products"
+#: Dates as pages write them: 5.12.2022, 05/12/22, 2022-12-05, 5. 12. 2022.
+DATE = re.compile(r"(?<![\d.,/-])(?:\d{1,2}\s?[./-]\s?\d{1,2}\s?[./-]\s?(?:19|20)?\d\d|"
+                  r"(?:19|20)\d\d-\d{1,2}-\d{1,2})(?![\d.,/-]*\d)")
+DATE_REGIONS = ("DE", "AT", "CH", "IT", "FR", "ES", "NL", "PL", "US", "GB", "RU", "BR", "JP")
+
+
+def _corpus_pages(manifest: list[dict]) -> list[tuple[str, str]]:
+    """(html, original URL) of every copied corpus page, plus the 40 shared product pages
+    when the shared folder is there (the bench may read it, the tests never do)."""
+    import gzip
+
+    pages = [(_html(CORPUS / e["files"][0]), e.get("original_url") or "http://example.com/")
+             for e in manifest if (CORPUS / e["files"][0]).is_file()]
+    if (PRODUCTS / "ground-truth.json").exists():
+        from actors.scrape.fetch import decode_body
+
+        truth = json.loads((PRODUCTS / "ground-truth.json").read_text())
+        for path in sorted((PRODUCTS / "html").glob("*.html.gz")):
+            pages.append((decode_body(gzip.decompress(path.read_bytes())),
+                          truth[path.name.split(".")[0]]["url"]))
+    return pages
+
+
+def _date_numbers(text: str) -> set[str]:
+    """Every E.164 number a date in ``text`` would turn into under a common region."""
+    import phonenumbers
+
+    out = set()
+    for date in DATE.findall(text):
+        for region in DATE_REGIONS:
+            try:
+                number = phonenumbers.parse(date, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                out.add(phonenumbers.format_number(number, 0))
+    return out
+
+
+def dates_as_phones(manifest: list[dict]) -> dict:
+    """Dates returned as phones: by the extractor, and by phonenumbers' matcher alone (the
+    extractor before issue #17: every VALID match of the page text under the page region)."""
+    import phonenumbers
+
+    from actors.scrape.extract import _TEXT_XPATH, extract_page
+    from actors.scrape.structured import parse_tree
+
+    pages = _corpus_pages(manifest)
+    ours = matcher_only = dates = 0
+    for html, url in pages:
+        page = extract_page(html, url, main_text=False)
+        tree = parse_tree(html)
+        text = " ".join(" ".join(str(t).split()) for t in tree.xpath(_TEXT_XPATH))
+        as_numbers = _date_numbers(text)
+        dates += len(DATE.findall(text))
+        ours += len(as_numbers & set(page.phones))
+        plain = {phonenumbers.format_number(m.number, 0) for m in phonenumbers.PhoneNumberMatcher(
+            text[:30_000], page.region or "ZZ", leniency=phonenumbers.Leniency.VALID)}
+        matcher_only += len(as_numbers & plain)
+    return {"pages": len(pages), "dates_in_text": dates, "dates_returned_as_phones": ours,
+            "dates_as_phones_matcher_only": matcher_only}
+
+
 def accuracy() -> dict:
     manifest = json.loads((CORPUS / "MANIFEST.json").read_text())
     hits, total = jsonld_exact(manifest)
     tp, tr, tf = trafilatura_f1()
     ap, ar, af = aeb_f1()
     found, hints = contact_recall(manifest)
+    dates = dates_as_phones(manifest)
     return {
         "jsonld_exact_match": f"{hits}/{total}",
         "main_text_trafilatura_p_r_f1": f"{tp:.3f} / {tr:.3f} / {tf:.3f}",
         "main_text_aeb_p_r_f1": f"{ap:.3f} / {ar:.3f} / {af:.3f}",
         "contact_recall": f"{found}/{hints} = {found / hints:.3f}",
+        "dates_returned_as_phones": f"{dates['dates_returned_as_phones']} "
+                                    f"({dates['dates_in_text']} dates on {dates['pages']} pages;"
+                                    f" the matcher alone: {dates['dates_as_phones_matcher_only']})",
     }

@@ -92,7 +92,7 @@ class _Run:
         self.html, self.url = html, url
         self.page = PageData(url=url)
         self.tree: HtmlElement | None = None
-        self.base = url
+        self.base = url if join(url, "") is not None else ""
         self.text = ""
         self.entities: list[structured.Entity] = []
         self.schema_phones: list[str] = []
@@ -106,7 +106,7 @@ class _Run:
     def parse(self) -> None:
         self.tree = structured.parse_tree(self.html)
         href = _first_text(self.tree, "//base/@href")
-        self.base = (join(self.url, href) if href else None) or self.url
+        self.base = (join(self.base, href) if href else None) or self.base
         self.text = " ".join(" ".join(str(t).split()) for t in self.tree.xpath(_TEXT_XPATH))
 
     def metadata(self) -> None:
@@ -119,7 +119,8 @@ class _Run:
         self.stage("microdata", lambda: setattr(page, "microdata",
                                                 structured.microdata(tree, self.base)))
         self.stage("opengraph", self.opengraph)
-        self.stage("rdfa", lambda: setattr(page, "rdfa", structured.rdfa(self.html, self.base)))
+        self.stage("rdfa", lambda: setattr(page, "rdfa", structured.rdfa(self.html, self.base,
+                                                                           tree)))
         self.entities = list(structured.typed_nodes(page.jsonld, page.microdata, page.rdfa))
 
     def jsonld(self) -> None:
@@ -135,8 +136,9 @@ class _Run:
 
     def organisation(self) -> None:
         page = self.page
-        site = orgs.site_organisation(self.entities, host_of(self.url))
-        own = orgs.own_nodes(self.entities, site)
+        host = host_of(self.url)
+        site = orgs.site_organisation(self.entities, host)
+        own = orgs.own_nodes(self.entities, site, host)
         if site is not None:
             f = schema_fields.organization_fields(site, self.base)
             page.names = [f["name"]] if f["name"] else []

@@ -82,9 +82,10 @@ def site_organisation(entities: list[Entity], host: str) -> dict | None:
     return min(ranked, key=lambda r: (r[0], r[1]))[2] if ranked else None
 
 
-def own_nodes(entities: list[Entity], site: dict | None) -> list[dict]:
+def own_nodes(entities: list[Entity], site: dict | None, host: str) -> list[dict]:
     """Nodes whose contacts are the site's: the site organisation, its parts, and other
-    top-level organisations (branches listed side by side)."""
+    top-level organisations that look like its branches (on the site's domain, or with an
+    address or phone and no other domain)."""
     if site is None:
         return []
     parents = _parents(entities)
@@ -92,10 +93,18 @@ def own_nodes(entities: list[Entity], site: dict | None) -> list[dict]:
     for entity in entities:
         if entity.node is site or not schema_fields.is_org(entity.node):
             continue
-        if not entity.path or (set(entity.path) & OWN_PARTS and _inside(entity.node, site,
-                                                                         parents)):
+        if (not entity.path and _branch(entity.node, host)) or (
+                set(entity.path) & OWN_PARTS and _inside(entity.node, site, parents)):
             out.append(entity.node)
     return out
+
+
+def _branch(node: dict, host: str) -> bool:
+    if _on_site(node, host):
+        return True
+    off_site = any(isinstance(v, str) and v.startswith("http") for v in (
+        node.get("url"), node.get("@id")))
+    return not off_site and any(node.get(k) for k in ("address", "telephone", "email"))
 
 
 def _inside(node: dict, site: dict, parents: dict[int, dict]) -> bool:

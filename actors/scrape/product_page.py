@@ -144,7 +144,7 @@ def _outside(el: HtmlElement) -> bool:
 
 
 def _is_cart(el: HtmlElement) -> bool:
-    shown = _visible(el)[:60]
+    shown = " ".join((el.text_content() or "")[:200].split())[:60]
     label = " ".join([shown, el.get("value") or "", el.get("id") or "", el.get("name") or "",
                       el.get("class") or "", el.get("title") or "", el.get("aria-label") or "",
                       el.get("data-action") or ""])
@@ -229,10 +229,11 @@ def labelled_fields(tree: HtmlElement) -> Fields:
     found: Fields = {}
     for el in tree.iter(*_LABEL_TAGS):
         head = _short(el.text)
-        if not head or len(head) > 80 or _outside_quick(el, header=False):
+        if not head or len(head) > 80:
             continue
         for field, pattern in _LABEL_RES.items():
-            if field in found or not (match := pattern.match(head)):
+            if field in found or not (match := pattern.match(head)) or _outside_quick(
+                    el, header=False):
                 continue
             for value in (match.group(1), _short(el.tail) if not len(el) else "",
                           _next_text(el)):

@@ -7,6 +7,7 @@ broken JSON-LD block is reported and skipped instead of failing the whole page.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -50,8 +51,22 @@ def jsonld(tree: HtmlElement) -> tuple[list[Any], list[str]]:
             errors.append(f"JSON-LD block {index}: {type(exc).__name__}: {exc}"[:300])
             continue
         values = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
-        items.extend(item for item in values if item)
+        items.extend(clean_json(item) for item in values if item)
     return items, errors
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """``value`` with lone surrogates (``"\\ud800"`` escapes) replaced: they cannot be written
+    back as UTF-8 or JSON. Nesting past 200 levels is cut."""
+    if isinstance(value, str):
+        return value.encode("utf-8", errors="replace").decode("utf-8")
+    if depth > 200:
+        return None
+    if isinstance(value, list):
+        return [clean_json(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {clean_json(k, depth + 1): clean_json(v, depth + 1) for k, v in value.items()}
+    return value
 
 
 def flatten_graph(items: list[Any]) -> list[dict]:
@@ -74,10 +89,51 @@ def flatten_graph(items: list[Any]) -> list[dict]:
     return out
 
 
+_URL_ATTRS = ("href", "src", "data", "poster", "resource", "about", "property", "typeof",
+              "vocab", "rel", "rev", "datatype")
+_IRI_LISTS = {"property", "typeof", "rel", "rev"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def microdata(tree: HtmlElement, base_url: str | None = None) -> list[dict]:
+    """extruct's microdata items. A URL property that cannot be joined (``http://[x]``) makes
+    extruct raise for the whole page: then such URLs are blanked in a copy and it runs again."""
     from extruct.w3cmicrodata import MicrodataExtractor
 
-    return list(MicrodataExtractor().extract_items(tree, base_url))
+    from actors.scrape.links import join
+
+    if base_url is not None and join(base_url, "") is None:
+        base_url = None
+    try:
+        return list(MicrodataExtractor().extract_items(tree, base_url))
+    except ValueError:
+        return list(MicrodataExtractor().extract_items(without_bad_urls(tree, base_url),
+                                                       base_url))
+
+
+def without_bad_urls(tree: HtmlElement, base_url: str | None) -> HtmlElement:
+    """A copy of ``tree`` whose URL and IRI attribute values that cannot be joined are dropped,
+    whose ``itemref`` ids are reduced to characters an XPath literal can hold and whose text
+    has no control characters (lxml refuses them in strings it builds)."""
+    from actors.scrape.links import join
+
+    clean = copy.deepcopy(tree)
+    for el in clean.xpath("//*[@itemref]"):
+        el.set("itemref", re.sub(r"[^\w \t\n\r.:-]", "", el.get("itemref", "")))
+    for el in clean.iter():
+        if el.text and _CONTROL.search(el.text):
+            el.text = _CONTROL.sub("", el.text)
+        if el.tail and _CONTROL.search(el.tail):
+            el.tail = _CONTROL.sub("", el.tail)
+        for attr in _URL_ATTRS:
+            if (value := el.get(attr)) is None:
+                continue
+            tokens = value.split() if attr in _IRI_LISTS else [value]
+            kept = _CONTROL.sub("", " ".join(
+                t for t in tokens if join(base_url or "", t) is not None))
+            if kept != value:
+                el.set(attr, kept)
+    return clean
 
 
 def opengraph(tree: HtmlElement, base_url: str | None = None) -> list[dict]:
@@ -152,16 +208,30 @@ def entities(jsonld_items: list[Any], microdata_items: list[dict]) -> Iterator[d
 _SCHEMA_IRI = re.compile(r"^https?://schema\.org/")
 
 
-def rdfa(html: str, base_url: str) -> list[dict]:
-    """schema.org RDFa as nested JSON-LD-like nodes (only when the page has ``typeof``)."""
-    if "typeof" not in html:
+_RDFA_TYPES = lxml.etree.XPath(
+    "//*[@typeof][contains(@typeof,'Product') or contains(@typeof,'Offer') or "
+    "contains(@typeof,'Organization') or contains(@typeof,'Business')]")
+
+
+def rdfa(html: str, base_url: str, tree: HtmlElement | None = None) -> list[dict]:
+    """schema.org RDFa as nested JSON-LD-like nodes. pyRdfa walks the whole document (about
+    100 µs a node), so it only runs when ``tree`` has a Product, Offer or organisation
+    ``typeof``."""
+    if tree is not None and not _RDFA_TYPES(tree):
         return []
     from extruct.rdfa import RDFaExtractor
     from extruct.utils import parse_xmldom_html
 
-    data = html.encode("utf-8", errors="replace")
-    dom = parse_xmldom_html(data, encoding="utf-8")
-    return compact_rdfa(RDFaExtractor().extract_items(dom, base_url=base_url))
+    def run(data: bytes) -> list[dict]:
+        dom = parse_xmldom_html(data, encoding="utf-8")
+        return compact_rdfa(RDFaExtractor().extract_items(dom, base_url=base_url))
+
+    try:
+        return run(html.encode("utf-8", errors="replace"))
+    except ValueError:
+        if tree is None:
+            raise
+        return run(lxml.html.tostring(without_bad_urls(tree, base_url), encoding="utf-8"))
 
 
 def compact_rdfa(expanded: list[Any]) -> list[dict]:
