@@ -205,3 +205,25 @@ def test_with_a_token_the_dashboard_asks_for_it_and_its_cookie_opens_v1(locked):
     assert "<h1>Workers" in locked.http.get("/dashboard/workers", headers=signed).text
     assert locked.http.get("/v1/jobs", headers=signed).status_code == 200
     assert locked.http.get("/v1/jobs").status_code == 401
+
+
+def test_a_batch_page_lists_its_children_with_their_counts(stack):
+    import redis
+
+    store = JobStore(redis.Redis.from_url(stack.redis_url))
+    store.create("b" * 32, kind="scrape-batch", queue="scrape", actor="scrape_domain",
+                 children_total=2, summary={"domains": 2})
+    for n, summary in ((1, {"domain": "one.example"}), (2, {"domain": "two.example"})):
+        store.create(f"{n}" * 32, kind="scrape", queue="scrape", actor="scrape_domain",
+                     parent_id="b" * 32, summary=summary)
+    store.transition("1" * 32, "start", worker="h:1")
+    store.transition("1" * 32, "succeed", finished_at=1.0)
+    store.transition("2" * 32, "start", worker="h:1")
+    store.transition("2" * 32, "fail", error_type="blocked", error_message="robots.txt says no")
+    html = unescape(stack.http.get(f"/dashboard/jobs/{'b' * 32}").text)
+    children = html[html.index('id="children"'):]
+    assert "2/2 done" in children and "1 succeeded" in children and "1 failed" in children
+    assert "domain: one.example" in children and "blocked: robots.txt says no" in children
+    assert 'data-action="POST /v1/jobs/' + "b" * 32 + '/retry"' in html  # a failed child
+    timeline = html[html.index('id="timeline"'):html.index('id="children"')]
+    assert "settle_ok" in timeline and "open" in timeline
