@@ -46,6 +46,13 @@ class ExtractionTimeout(ScrapeError):
         super().__init__(Outcome.TIMEOUT, message)
 
 
+class ExtractionCrashed(ScrapeError):
+    """The extraction process died (a crash in a C extension, an out-of-memory kill)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Outcome.EXTRACT_FAILED, message)
+
+
 class ProcessPool:
     """``await pool.run(func, *args, timeout_s=...)`` in a killable child process."""
 
@@ -95,7 +102,10 @@ class ProcessPool:
             await self._idle.put(replacement)
             if isinstance(exc, asyncio.CancelledError):
                 raise
-            raise ExtractionTimeout(f"extraction stopped after {timeout_s}s") from exc
+            if isinstance(exc, TimeoutError):
+                raise ExtractionTimeout(f"extraction stopped after {timeout_s}s") from exc
+            raise ExtractionCrashed("the extraction process died (exit code "
+                                    f"{worker.process.exitcode})") from exc
         await self._idle.put(worker)
         if not ok:
             raise RuntimeError(value)

@@ -78,6 +78,13 @@ ACME_ABOUT = """<!doctype html><html><head><title>About – Acme</title>
 IMPRINT = """<html><head><title>Impressum</title></head><body><address>Acme Widgets GmbH,
 Unter den Linden 1, 10117 Berlin</address></body></html>"""
 
+MALFORMED_HOME = """<html><head><title>Privacy First Ltd</title></head><body>
+<a href="http://[ccpa-preferences]">Do Not Sell My Personal Information</a>
+<a href="http://shop:port/">Shop</a> <a href="/contact">Contact</a> <a href="/about">About us</a>
+</body></html>"""
+CRASH_HOME = """<html><head><title>Crash Test Inc</title></head><body>
+<a href="/contact">Contact</a> <a href="/about/crash">About us</a></body></html>"""
+
 SIMPLE_HOME = """<html><head><title>{title}</title></head><body><h1>{title}</h1>
 <a href="/contact">Contact</a></body></html>"""
 
@@ -155,6 +162,18 @@ SITES: dict[str, dict[str, Route]] = {
         "/file": redirect("file:///etc/passwd"),
         "/chain": redirect("/chain2"), "/chain2": redirect("http://acme-widgets.com/contact"),
     },
+    "malformed-links.com": {
+        "/robots.txt": "", "/": MALFORMED_HOME,
+        "/contact": "<html><body>Write to hello@malformed-links.com</body></html>",
+        "/about": '<html><body><a href="http://[x">team</a> Tel.: +44 20 7946 0958</body></html>',
+    },
+    "dying-subpage.com": {
+        "/robots.txt": "", "/": CRASH_HOME,
+        "/contact": "<html><body>hello@dying-subpage.com</body></html>",
+        "/about/crash": "<html><body>this page kills its extraction process</body></html>",
+    },
+    "crash-home.com": {"/robots.txt": "", "/crash": "x", "/": (
+        302, {"Location": "/crash"}, b"")},
     "slow-drip.com": {"/robots.txt": "", "/": slow_drip},
     "big-page.com": {"/robots.txt": "", "/": oversize},
     "gzip-bomb.com": {"/robots.txt": "", "/": gzip_bomb},
@@ -226,3 +245,15 @@ class SiteServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def crashing_extract(html: str, url: str) -> object:
+    """``extract_page``, except that a URL containing ``/crash`` kills the process running it
+    (like a segfault or an OOM kill in the extraction pool)."""
+    import os
+
+    from actors.scrape.extract import extract_page
+
+    if "/crash" in url:
+        os._exit(3)
+    return extract_page(html, url, main_text=False)

@@ -10,10 +10,10 @@ import pytest
 from scrape_sites import ACME_ABOUT, ACME_CONTACT, ACME_HOME
 
 from actors.scrape import structured
-from actors.scrape.phones import region_hint
 from actors.scrape.domains import cc_region
 from actors.scrape.extract import extract_page
 from actors.scrape.fetch import decode_body
+from actors.scrape.phones import region_hint
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "scrape"
 MANIFEST = {e["id"]: e for e in json.loads((CORPUS / "MANIFEST.json").read_text())}

@@ -19,7 +19,8 @@ urls = st.one_of(st.sampled_from(TRAPS), st.text(max_size=40),
                  st.builds(lambda a, b: f"http://{a}/{b}", st.text(max_size=15),
                            st.text(max_size=15)))
 TYPES = ["Product", "ProductGroup", "Offer", "AggregateOffer", "Organization", "LocalBusiness",
-         "Person", "Brand", "WebSite", "NewsArticle", "ImageObject", "PriceSpecification", "product"]
+         "Person", "Brand", "WebSite", "NewsArticle", "ImageObject", "PriceSpecification",
+         "product"]
 KEYS = ["@type", "@id", "@graph", "name", "url", "logo", "image", "sku", "gtin13", "mpn", "brand",
         "offers", "price", "lowPrice", "lowprice", "priceCurrency", "availability", "telephone",
         "email", "address", "sameAs", "publisher", "author", "hasVariant", "priceSpecification",
