@@ -143,3 +143,19 @@ def test_many_calls_wait_at_once_on_few_worker_threads(http_stack, site) -> None
     for job_id in jobs:
         assert http_stack.wait_status(job_id, {"succeeded", "failed", "dead"})["status"] == \
             "succeeded"
+
+
+def test_a_call_in_flight_at_shutdown_is_put_back_and_runs_again(http_stack) -> None:
+    """The worker stops while a call waits: past its grace the call is cancelled and the
+    message put back (job ``queued``, error ``shutdown``); the next worker runs it."""
+    with HttpSite("127.0.0.1") as held:
+        job = http_stack.submit("/v1/http", {"url": held.url("/hold/s"), "timeout_s": 90})
+        wait_until(lambda: held.held == 1, 30, what="the call to be in flight")
+        http_stack.stop("pool-scrape")
+        record = http_stack.job(job["job_id"])
+        assert record["status"] == "queued" and record["error"]["type"] == "shutdown", record
+        held.release()
+        http_stack.start_pool("scrape", processes=1, threads=2)
+        done = http_stack.wait_status(job["job_id"], {"succeeded", "failed", "dead"}, 60)
+        assert done["status"] == "succeeded" and done["attempts"] == 2
+        assert len(held.seen("/hold/s")) == 2
