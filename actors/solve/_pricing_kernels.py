@@ -77,10 +77,12 @@ def extend(d, last, run, start, tot, wk, cnt, cost, w, allowed, allow_off, forbi
 
 
 @njit(cache=True, nogil=True)
-def prune(last, run, start, tot, wk, cnt, cost, n_shifts, runcap, minoff, tmax):
+def prune(last, run, start, tot, wk, cnt, cost, n_shifts, runcap, minoff, tmax, beam):
     """Indexes of the candidates no other candidate dominates: same last shift, run, start
     flag and minutes (the key, by counting sort), and no more cost, weekends or count of any
-    tracked type (ties: the first one stays)."""
+    tracked type (ties: the first one stays). ``beam`` > 0 keeps at most that many of a key's
+    undominated labels, the cheapest (a heuristic DP: every schedule it returns is valid, but
+    it may miss the optimum or, rarely, every schedule)."""
     n = len(cost)
     span_run = max(runcap, minoff) + 1
     n_keys = (n_shifts + 2) * span_run * 2 * (tmax + 1)
@@ -132,12 +134,14 @@ def prune(last, run, start, tot, wk, cnt, cost, n_shifts, runcap, minoff, tmax):
             if not dominated:
                 keep[m] = i
                 m += 1
+                if beam > 0 and m - first >= beam:
+                    break
     return np.sort(keep[:m])
 
 
 @njit(cache=True, nogil=True)
 def run_dp(w, allowed, allow_off, forbid, units, tmin, tmax, rest, maxc, minc, minoff, weekend,
-           maxw, track, caps, k):
+           maxw, track, caps, k, beam=0):
     """The whole label-setting DP: up to ``k`` cheapest schedules as rows of ``paths`` (shift
     index per day, OFF for a day off) and their costs; empty when no schedule is valid."""
     days, n_shifts = allowed.shape
@@ -157,7 +161,7 @@ def run_dp(w, allowed, allow_off, forbid, units, tmin, tmax, rest, maxc, minc, m
                    forbid, units, tmin, tmax, rest[d], maxc, minc, minoff, weekend, maxw,
                    track, caps)
         keep = prune(c[0], c[1], c[2], c[3], c[4], c[5], c[6], n_shifts, runcap,
-                             minoff, tmax)
+                     minoff, tmax, beam)
         last, run, start, tot, wk = c[0][keep], c[1][keep], c[2][keep], c[3][keep], c[4][keep]
         cnt, cost = c[5][keep], c[6][keep]
         parents.append(c[7][keep])

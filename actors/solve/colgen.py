@@ -40,11 +40,12 @@ class _Staff:
 
     on: dict[tuple[int, int], int]
     off: dict[tuple[int, int], int]
-    rows: dict[tuple[int, int], int]  # (day, shift) -> cover row index (when they count)
+    rows: dict[tuple[int, int], list[int]]  # (day, shift) -> the cover rows they count in
+    # (several when rows of different skills share a cell)
 
     def rows_of(self, col: Column) -> list[int]:
         """The cover rows this schedule counts towards."""
-        return [self.rows[d, s] for d, s in enumerate(col) if s >= 0 and (d, s) in self.rows]
+        return [r for d, s in enumerate(col) if s >= 0 for r in self.rows.get((d, s), ())]
 
     def cost(self, col: Column) -> int:
         worked = {(d, s) for d, s in enumerate(col) if s >= 0}
@@ -56,12 +57,17 @@ def _staff_data(problem: RosterProblem) -> list[_Staff]:
     hid = {s.id: i for i, s in enumerate(problem.shifts)}
     out = []
     for st in problem.staff:
-        rows = {(c.day, hid[c.shift_id]): r for r, c in enumerate(problem.cover)
-                if c.skill is None or c.skill in st.skills}
-        on = {(q.day, hid[q.shift_id]): q.weight for q in problem.shift_on_requests
-              if q.staff_id == st.id}
-        off = {(q.day, hid[q.shift_id]): q.weight for q in problem.shift_off_requests
-               if q.staff_id == st.id}
+        rows: dict[tuple[int, int], list[int]] = {}
+        for r, c in enumerate(problem.cover):
+            if c.skill is None or c.skill in st.skills:
+                rows.setdefault((c.day, hid[c.shift_id]), []).append(r)
+        on: dict[tuple[int, int], int] = {}
+        off: dict[tuple[int, int], int] = {}
+        for requests, into in ((problem.shift_on_requests, on), (problem.shift_off_requests, off)):
+            for q in requests:  # a repeated request counts again (as in the checker)
+                if q.staff_id == st.id:
+                    cell = (q.day, hid[q.shift_id])
+                    into[cell] = into.get(cell, 0) + q.weight
         out.append(_Staff(on, off, rows))
     return out
 
@@ -87,7 +93,7 @@ class Pricer:
             "staff": [st], "cover": [],
             "shift_on_requests": [q for q in problem.shift_on_requests if q.staff_id == st.id],
             "shift_off_requests": [q for q in problem.shift_off_requests if q.staff_id == st.id]})
-        self.rm = build_model(single, ModelFlags(symmetry=False, lns=False, flow=False,
+        self.rm = build_model(single, ModelFlags(symmetry=False, flow=False,
                                                  windows=False))
         self.x = [[self.rm.x[0, d, s] for s in range(len(problem.shifts))]
                   for d in range(problem.horizon.days)]
@@ -250,8 +256,8 @@ class ColumnPool:
             out[cell] = out.get(cell, 0.0) - w
         for cell, w in data.off.items():
             out[cell] = out.get(cell, 0.0) + w
-        for cell, r in data.rows.items():
-            out[cell] = out.get(cell, 0.0) - cover_duals[r]
+        for cell, rows in data.rows.items():
+            out[cell] = out.get(cell, 0.0) - sum(cover_duals[r] for r in rows)
         return out
 
 

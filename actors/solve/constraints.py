@@ -23,28 +23,16 @@ from actors.solve.schema import RosterProblem, Staff
 
 @dataclass(frozen=True)
 class ModelFlags:
-    """Switches for the optional parts of the model (measured in ``bench/solve.py``)."""
+    """Switches for the optional parts of the model (the solver's phases, switches and budgets
+    are in :class:`actors.solve.plan.Plan`)."""
 
     redundant: bool = True
     automaton: bool = False
     symmetry: bool = True
     windows: bool = True
-    core: bool = False  # solver side: core-based objective search on the full-problem worker
     groups: bool = False
     linear_runs: bool = True  # min runs as linear implications (LP sees them), not clauses
     exclusive_cover: bool = False  # a boolean per cover row forbidding under and over together
-    max_lp: bool = True  # solver side: with <= 2 workers, the full worker is CP-SAT's max_lp
-    lns: bool = True  # solver side: with >= 2 workers, one runs the staff/day LNS
-    lns_handover: bool = True  # solver side: a stalled exact search's core goes to a 2nd LNS
-    colgen: bool = True  # solver side: column generation (bound, dives, guide) after the
-    # first roster
-    lp_repair: bool = True  # solver side: ... and an LNS kind that re-plans members by it
-    restart: bool = True  # solver side: ... then the exact search restarts from the best
-    # roster as its hint when that beats its own
-    fixing: bool = True  # ... restricted by reduced-cost fixing and Lagrangian cuts instead
-    master: bool = True  # ... and the LNS stops once for the restricted master IP (rmip.py)
-    lns_cuts: bool = True  # ... and the LNS's model gets the same banned cells and cuts
-    lns_flow: bool = False  # the LNS sub-solves use the flow and window cuts too
     flow: bool = True  # per-staff network-flow encoding of the run/weekend automaton
     flow_counts: bool = False  # ... with the days worked in the state (equal shift lengths)
 

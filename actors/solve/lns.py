@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 from actors.solve.checker import check_roster
 from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
-from actors.solve.schema import Assignments
+from actors.solve.schema import Assignments, RosterProblem
 
 SUB_LIMIT_S = 1.0  # time limit of one sub-solve
 SUB_LINEARIZATION = 2  # CP-SAT linearization level of the sub-solves
@@ -47,20 +47,22 @@ class Incumbent:
     objective: int | None = None
     source: str = ""
     found_at: float | None = None
+    first_at: float | None = None  # when the first roster came
     on_improve: Callable[[int, str], None] | None = None
     rejected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def offer(self, rm: RosterModel, roster: Assignments, bound: int | None, source: str,
-              elapsed: float) -> bool:
-        """Keep ``roster`` if the checker accepts it and it is strictly better.
+    def offer(self, rm: RosterModel | RosterProblem, roster: Assignments, bound: int | None,
+              source: str, elapsed: float) -> bool:
+        """Keep ``roster`` (of ``rm``'s problem, or of the problem ``rm``) if the checker accepts
+        it and it is strictly better.
 
         ``bound`` is the model's objective for it: the model may count under- and over-cover
         of one row together away from the optimum, so the true (checker's) objective may be
         lower, never higher; a higher one is recorded in ``rejected`` (a model bug). ``None``:
         the roster does not come from the model (column generation); the checker alone judges.
         """
-        report = check_roster(rm.problem, roster)
+        report = check_roster(getattr(rm, "problem", rm), roster)
         if not report.feasible or (bound is not None and report.objective > bound):
             self.rejected.append(f"{source}: objective {report.objective} vs model {bound}, "
                                  f"violations {[v.message for v in report.violations[:5]]}")
@@ -70,6 +72,8 @@ class Incumbent:
                 return False
             self.roster, self.objective = roster, report.objective
             self.source, self.found_at = source, elapsed
+            if self.first_at is None:
+                self.first_at = elapsed
             if self.on_improve is not None:
                 self.on_improve(report.objective, source)
             return True
@@ -201,6 +205,7 @@ class LnsWorker:
         self._solver: cp_model.CpSolver | None = None
         self.guide: Callable[[Assignments], list[float]] | None = None
         self.repair: Repair | None = None
+        self.sub_limit_s, self.lp_limit_s = SUB_LIMIT_S, LP_LIMIT_S  # the plan's budgets
 
     def set_guide(self, guide: Callable[[Assignments], list[float]]) -> None:
         """From now on a third kind frees the members whose schedules cost most above the
@@ -248,7 +253,7 @@ class LnsWorker:
         members = (self._members(roster, size) if self.rng.random() < 0.5 else
                    self.rng.sample(range(n_staff), max(2, round(size * n_staff))))
         try:
-            found = self.repair(roster, members, min(deadline, time.monotonic() + LP_LIMIT_S),
+            found = self.repair(roster, members, min(deadline, time.monotonic() + self.lp_limit_s),
                                 self.rng.randrange(1 << 30))
         except MasterLpFailed:  # GLOP failed twice on this pool: the other kinds go on
             self.repair, self.arms = None, [arm for arm in self.arms if arm.kind != "lp"]
@@ -286,11 +291,11 @@ class LnsWorker:
                            round(solver.objective_value), "lns",
                            time.monotonic() - self.started)
 
-    def run(self, deadline: float) -> None:
-        """Loop sub-solves until ``deadline`` or :meth:`stop`."""
+    def run(self, deadline: float, max_steps: int | None = None) -> None:
+        """Loop sub-solves until ``deadline``, :meth:`stop` or (tests) ``max_steps``."""
         if self.inc.roster is None:
             self.first(deadline)
-        while not self.halt.is_set():
+        while not self.halt.is_set() and (max_steps is None or self.steps < max_steps):
             left = deadline - time.monotonic()
             if left < 0.2:
                 break
@@ -309,7 +314,7 @@ class LnsWorker:
                 free, typed = _neighbourhood(self.rm, self.rng, arm.size, roster, arm.kind)
             sub = _fixed_copy(self.rm, roster, free, self.hint, best - 1 if CUTOFF else None,
                               typed)
-            solver, code = self._solve(sub, min(SUB_LIMIT_S, left), SUB_LINEARIZATION)
+            solver, code = self._solve(sub, min(self.sub_limit_s, left), SUB_LINEARIZATION)
             self.steps += 1
             closed = code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
             value = round(solver.objective_value) if code in (

@@ -1,13 +1,14 @@
-"""Solve a roster problem with CP-SAT: progress, cancellation, explanation, checked results.
+"""Solve a roster problem: the plan's phases on their threads, progress, cancellation,
+explanation, checked results.
 
 Entry point: :func:`solve`. Every returned roster has been validated by the independent
-checker (:mod:`actors.solve.checker`); the result carries its verdict in ``checked``.
+checker (:mod:`actors.solve.checker`); the result carries its verdict in ``checked`` and the
+plan's notes (what the size of the problem left out) in ``notes``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -16,28 +17,28 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from actors.solve.checker import check_roster
-from actors.solve.constraints import ModelFlags, RosterModel, build_model
+from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.errors import RosterCheckFailed
-from actors.solve.fixing import Fixing, apply_fixing
+from actors.solve.fixing import apply_fixing
 from actors.solve.hints import add_hints
-from actors.solve.lns import Incumbent, roster_of
-from actors.solve.primal import after_handover, lns_worker, primal
+from actors.solve.lns import roster_of
+from actors.solve.plan import Plan, make_plan
+from actors.solve.primal import primal, second_lns
 from actors.solve.schema import (
     Assignments,
     RosterProblem,
     SolveOptions,
-    SolveProgress,
     SolveResult,
     SolveStatus,
 )
+from actors.solve.search import ProgressFn, Search, gap_of
 
 log = logging.getLogger(__name__)
-ProgressFn = Callable[[SolveProgress], None]
 StopFn = Callable[[], bool]
 
 STOP_POLL_S = 0.05
-STALL_S = 15.0  # the exact search hands its core to a second LNS when its bound has not
-STALL_GAP = 0.02  # moved for this long and the gap to the incumbent is still this wide
+JOIN_MARGIN = 0.03  # after the deadline, threads get this share of the limit (>= 1 s) to end
+__all__ = ["Search", "default_workers", "gap_of", "solve"]
 
 
 def default_workers() -> int:
@@ -48,89 +49,8 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def gap_of(objective: float, bound: float) -> float | None:
-    """Relative gap ``(objective - bound) / |objective|``; 0 when both are 0."""
-    if objective == bound:
-        return 0.0
-    if objective == 0:
-        return None
-    return abs(objective - bound) / abs(objective)
-
-
-class _Search:
-    """State shared by the exact search, the LNS worker and the progress reports."""
-
-    def __init__(self, rm: RosterModel, on_progress: ProgressFn | None, started: float) -> None:
-        self.rm, self.on_progress, self.started = rm, on_progress, started
-        self.bound: float = 0.0
-        self.bound_moved_at = 0.0
-        self.solutions = 0
-        self.stopped = False
-        self.stoppers: list[Callable[[], None]] = []
-        self.inc = Incumbent(on_improve=self._improved)
-        self.guide: Callable[[Assignments], list[float]] | None = None
-        self.exact_best: int | None = None  # the exact search's own best objective
-        self.exact: cp_model.CpSolver | None = None  # the exact search's current solver
-        self.restart = threading.Event()  # set: restart it from the incumbent
-        self.restarts = 0
-        self.fixing: Fixing | None = None  # ... restricted to rosters better than that
-        self.cap = math.inf  # the restricted search's bounds hold below this
-
-    def stop_exact(self) -> None:
-        solver = self.exact
-        if solver is not None:
-            solver.stop_search()
-
-    def restart_exact(self, fixing: Fixing | None = None) -> None:
-        """Restart the exact search when the incumbent is better than anything it found
-        itself: restricted by reduced-cost ``fixing`` to rosters better than the incumbent
-        (again each time a tighter one comes: it proves Instances 5 and 6 optimal in 10-20 s
-        where the plain search needs 50 s or more), else — once — with the incumbent as its
-        hint."""
-        obj = self.inc.objective
-        if self.restart.is_set() or obj is None or (
-                self.exact_best is not None and self.exact_best <= obj):
-            return
-        if fixing is None and self.restarts:
-            return
-        if fixing is not None and fixing.ub + 1 >= self.cap:
-            return
-        self.fixing = fixing
-        self.restart.set()
-        self.stop_exact()
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def _improved(self, objective: int, source: str) -> None:
-        log.debug("%s: %d at %.1f s", source, objective, self.elapsed())
-        self.solutions += 1
-        if self.on_progress is not None:
-            self.on_progress(SolveProgress(
-                objective=objective, best_bound=self.bound, gap=gap_of(objective, self.bound),
-                elapsed_s=self.elapsed(), solutions=self.solutions))
-
-    def finished(self) -> bool:
-        return self.stopped or self.proved()
-
-    def proved(self) -> bool:
-        obj = self.inc.objective
-        return obj is not None and self.bound > obj - 1 + 1e-6
-
-    def on_bound(self, bound: float) -> None:
-        bound = min(bound, self.cap)  # a restricted search's bound: no roster below ub + 1
-        if bound > self.bound:
-            self.bound, self.bound_moved_at = bound, self.elapsed()
-        if self.proved():
-            self.stop_all()
-
-    def stop_all(self) -> None:
-        for stop in self.stoppers:
-            stop()
-
-
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, search: _Search, should_stop: StopFn | None) -> None:
+    def __init__(self, search: Search, should_stop: StopFn | None) -> None:
         super().__init__()
         self.search = search
         self.should_stop = should_stop
@@ -148,7 +68,7 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             s.stop_all()
 
 
-def _watch(search: _Search, should_stop: StopFn, done: threading.Event) -> None:
+def _watch(search: Search, should_stop: StopFn, done: threading.Event) -> None:
     """Poll ``should_stop`` while the searches run (they may go long without a solution)."""
     while not done.wait(STOP_POLL_S):
         if should_stop():  # again on every poll: a restarted exact search must stop too
@@ -156,9 +76,9 @@ def _watch(search: _Search, should_stop: StopFn, done: threading.Event) -> None:
             search.stop_all()
 
 
-def _stalled(search: _Search, stall_s: float = STALL_S, stall_gap: float = STALL_GAP) -> bool:
-    """The (positive) bound has not moved for ``STALL_S`` and the gap is still wider than
-    ``STALL_GAP``: the exact search will not close it, the core is better used elsewhere.
+def _stalled(search: Search, stall_s: float = 15.0, stall_gap: float = 0.02) -> bool:
+    """The (positive) bound has not moved for ``stall_s`` and the gap is still wider than
+    ``stall_gap``: the exact search will not close it, the core is better used elsewhere.
 
     (A hand-over at 10 s whenever the gap was over 5 % was tried with column generation to
     follow: it also took the core from Instance 5, whose exact search finds and proves 1143
@@ -170,23 +90,23 @@ def _stalled(search: _Search, stall_s: float = STALL_S, stall_gap: float = STALL
     return gap is None or gap > stall_gap
 
 
-def _watch_stall(search: _Search, stop_exact: Callable[[], None], done: threading.Event,
+def _watch_stall(search: Search, plan: Plan, done: threading.Event,
                  handed: threading.Event) -> None:
     """Stop the exact search (its core goes to a second LNS) once its bound stalls."""
     while not done.wait(0.25):
-        if _stalled(search):
+        if _stalled(search, plan.stall_s, plan.stall_gap):
             handed.set()
-            stop_exact()
+            search.stop_exact()
             return
 
 
-def configure(solver: cp_model.CpSolver, options: SolveOptions, flags: ModelFlags,
+def configure(solver: cp_model.CpSolver, options: SolveOptions, plan: Plan,
               workers: int) -> None:
     params = solver.parameters
-    params.optimize_with_core = flags.core
+    params.optimize_with_core = plan.core
     params.max_time_in_seconds = options.time_limit_s
     params.num_workers = workers
-    if workers <= 2 and flags.max_lp:
+    if workers <= 2 and plan.max_lp:
         params.subsolvers.append("max_lp")  # one full LP worker (+ CP-SAT's own LNS if 2)
     params.random_seed = options.seed
     params.relative_gap_limit = options.relative_gap
@@ -207,64 +127,88 @@ def solve(
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
     flags: ModelFlags | None = None,
+    plan: Plan | None = None,
 ) -> SolveResult:
-    """Solve ``problem``; report improving solutions; stop early when ``should_stop()``.
+    """Solve ``problem`` by the plan :func:`~actors.solve.plan.make_plan` makes for it
+    (``plan``: the base to scale, ``flags``: its model flags); report improving solutions;
+    stop early when ``should_stop()``.
 
-    With two or more workers (and ``flags.lns``) one of them runs the staff/day LNS of
-    :mod:`actors.solve.lns` beside CP-SAT's exact search; the best checked roster wins and
-    CP-SAT's bound proves it optimal.
+    The primal thread constructs a first roster at once, then (two or more workers) runs
+    column generation and the LNS; the main thread builds the full model and runs CP-SAT's
+    exact search on the other workers (or, when the plan has none, a second LNS). The best
+    checked roster wins; CP-SAT's or column generation's bound proves it optimal.
     """
     started = time.monotonic()
-    flags = flags or ModelFlags()
-    rm = build_model(problem, flags)
-    search = _Search(rm, on_progress, started)
+    base = plan or Plan()
+    if flags is not None:
+        from dataclasses import replace
+
+        base = replace(base, flags=flags)
+    plan = make_plan(problem, options, base)
+    search = Search(problem, on_progress, started)
     _offer_hint(search, options.hint)
-    add_hints(rm, options.hint)
     workers = options.workers or default_workers()
-    lns = None
-    if flags.lns and workers >= 2:
-        lns = lns_worker(problem, flags, search, options.seed, started)
-        workers -= 1
-    search.stoppers.append(search.stop_exact)
-    threads = []
-    done, handed = threading.Event(), threading.Event()
+    with_lns = plan.lns and workers >= 2
     deadline = started + options.time_limit_s
-    if lns is not None:
-        search.stoppers.append(lns.stop)
-        threads.append(threading.Thread(target=primal, daemon=True,
-                                        args=(search, lns, flags, options, deadline)))
-        if flags.lns_handover and workers == 1:
-            threads.append(threading.Thread(target=_watch_stall, daemon=True,
-                                            args=(search, search.stop_exact, done, handed)))
+    done, handed = threading.Event(), threading.Event()
+    threads = [threading.Thread(target=primal, daemon=True,
+                                args=(search, plan, options, deadline, with_lns))]
     if should_stop is not None:
         threads.append(threading.Thread(target=_watch, args=(search, should_stop, done),
                                         daemon=True))
     for t in threads:
         t.start()
+    solver, code = None, cp_model.UNKNOWN
     try:
-        solver, code = _exact(search, options, flags, workers, should_stop, deadline, handed)
-        if handed.is_set() and code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            after_handover(problem, flags, search, options.seed + 1, started, deadline)
+        if plan.exact:
+            solver, code = _run_exact(search, plan, options, workers - with_lns, should_stop,
+                                      deadline, done, handed)
+            if code == cp_model.OPTIMAL or (code == cp_model.INFEASIBLE and not search.restarts):
+                search.over = True  # proved, or no roster exists: the primal thread ends too
+                search.stop_all()
+        if (not plan.exact or handed.is_set()) and with_lns and code not in (
+                cp_model.OPTIMAL, cp_model.INFEASIBLE):
+            second_lns(search, plan, options.seed + 1, deadline)
+        threads[0].join(max(0.0, deadline - time.monotonic()))
     finally:
         done.set()
         search.stop_all()  # the LNS, and a master IP still running in its thread
+        grace = max(1.0, JOIN_MARGIN * options.time_limit_s)
         for t in threads:
-            t.join()
-    return _result(search, solver, code, options)
+            t.join(max(0.0, deadline + grace - time.monotonic()))
+    return _result(search, solver, code, options, plan)
 
 
-def _exact(search: _Search, options: SolveOptions, flags: ModelFlags, workers: int,
+def _run_exact(search: Search, plan: Plan, options: SolveOptions, workers: int,
+               should_stop: StopFn | None, deadline: float, done: threading.Event,
+               handed: threading.Event) -> tuple[cp_model.CpSolver | None, int]:
+    """Build the full model (hinted by a roster found meanwhile) and run the exact search."""
+    rm = build_model(search.problem, plan.flags)
+    if search.finished() or deadline - time.monotonic() < 0.5:
+        return None, cp_model.UNKNOWN
+    with search.inc.lock:
+        roster = search.inc.roster
+    add_hints(rm, options.hint or roster)
+    search.rm = rm
+    search.stoppers.append(search.stop_exact)
+    if plan.lns and plan.lns_handover and workers == 1 and options.workers != 1:
+        threading.Thread(target=_watch_stall, daemon=True,
+                         args=(search, plan, done, handed)).start()
+    return _exact(search, options, plan, workers, should_stop, deadline, handed)
+
+
+def _exact(search: Search, options: SolveOptions, plan: Plan, workers: int,
            should_stop: StopFn | None, deadline: float,
            handed: threading.Event) -> tuple[cp_model.CpSolver, int]:
     """The exact search on the full model; restarted below the incumbent (or from it as its
-    hint) when :meth:`_Search.restart_exact` asks and it has neither finished nor been handed
+    hint) when :meth:`Search.restart_exact` asks and it has neither finished nor been handed
     over."""
     rm = search.rm
     prev: tuple[cp_model.CpSolver, int] | None = None
     while True:
         solver = cp_model.CpSolver()
         left = max(0.05, deadline - time.monotonic())
-        configure(solver, options.model_copy(update={"time_limit_s": left}), flags, workers)
+        configure(solver, options.model_copy(update={"time_limit_s": left}), plan, workers)
         solver.best_bound_callback = search.on_bound
         search.exact = solver
         if search.finished():  # a stop that came between two solves
@@ -280,7 +224,7 @@ def _exact(search: _Search, options: SolveOptions, flags: ModelFlags, workers: i
         _restrict(search)
 
 
-def _restrict(search: _Search) -> None:
+def _restrict(search: Search) -> None:
     """Ready the exact search's model for its restart: reduced-cost fixed below the
     incumbent at the time of the request, or (no fixing) hinted by the incumbent."""
     rm, fixing = search.rm, search.fixing
@@ -300,41 +244,62 @@ def _restrict(search: _Search) -> None:
               search.elapsed())
 
 
-def _offer_hint(search: _Search, hint: Assignments | None) -> None:
+def _offer_hint(search: Search, hint: Assignments | None) -> None:
     """A previous roster that is still valid is the first incumbent."""
-    p = search.rm.problem
+    p = search.problem
     if not hint or set(hint) != {s.id for s in p.staff}:
         return
     if any(len(days) != p.horizon.days for days in hint.values()):
         return
     report = check_roster(p, hint)
     if report.feasible:
-        search.inc.offer(search.rm, dict(hint), report.objective, "hint", 0.0)
+        search.inc.offer(p, dict(hint), report.objective, "hint", 0.0)
 
 
-def _result(search: _Search, solver: cp_model.CpSolver, code: int,
-            options: SolveOptions) -> SolveResult:
+def _infeasible(search: Search, options: SolveOptions, plan: Plan,
+                members: list[str] | None) -> SolveResult:
+    """No roster exists: the conflicting constraint groups, within the time left (those of
+    the members the construction found without a valid schedule, when it did)."""
+    from actors.solve.explain import explain_infeasibility
+
+    result = SolveResult(status=SolveStatus.INFEASIBLE, wall_time_s=search.elapsed(),
+                         cancelled=search.stopped, notes=list(plan.notes))
+    if search.stopped:
+        return result
+    problem = search.problem
+    if members:
+        problem = problem.model_copy(update={
+            "staff": [s for s in problem.staff if s.id in members], "cover": [],
+            "shift_on_requests": [], "shift_off_requests": []})
+    left = options.time_limit_s - search.elapsed()
+    budget = max(1.0, min(plan.explain_s, left))
+    result.conflicts = explain_infeasibility(
+        problem, options.model_copy(update={"time_limit_s": budget}))
+    result.wall_time_s = search.elapsed()
+    return result
+
+
+def _result(search: Search, solver: cp_model.CpSolver | None, code: int,
+            options: SolveOptions, plan: Plan) -> SolveResult:
     if search.inc.rejected:  # a model bug: never hand out an unchecked roster
-        raise RosterCheckFailed(f"checker rejects a CP-SAT roster: {search.inc.rejected[0]}")
+        raise RosterCheckFailed(f"checker rejects a roster: {search.inc.rejected[0]}")
     status = _STATUS.get(code, SolveStatus.UNKNOWN)
     inc = search.inc
-    if status == SolveStatus.INFEASIBLE and inc.roster is None:
-        result = SolveResult(status=status, wall_time_s=search.elapsed(), cancelled=search.stopped)
-        if not search.stopped:
-            from actors.solve.explain import explain_infeasibility
-
-            result.conflicts = explain_infeasibility(search.rm.problem, options)
-        return result
+    notes = list(plan.notes)
+    if inc.roster is None and (search.infeasible or status == SolveStatus.INFEASIBLE):
+        return _infeasible(search, options, plan, search.infeasible or None)
     if inc.roster is None:
         return SolveResult(status=SolveStatus.UNKNOWN if status != SolveStatus.MODEL_INVALID
-                           else status, wall_time_s=search.elapsed(), cancelled=search.stopped)
-    search.on_bound(solver.best_objective_bound if status != SolveStatus.UNKNOWN else 0.0)
+                           else status, wall_time_s=search.elapsed(), cancelled=search.stopped,
+                           notes=notes)
+    if solver is not None and status != SolveStatus.UNKNOWN:
+        search.on_bound(solver.best_objective_bound)
     optimal = status == SolveStatus.OPTIMAL or search.proved()
     bound = float(inc.objective) if optimal else min(search.bound, float(inc.objective))
-    report = check_roster(search.rm.problem, inc.roster)
+    report = check_roster(search.problem, inc.roster)
     return SolveResult(
         status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
         objective=inc.objective, best_bound=bound, gap=gap_of(inc.objective, bound),
-        wall_time_s=search.elapsed(), time_to_best_s=inc.found_at, solutions=search.solutions,
-        cancelled=search.stopped, assignments=inc.roster, penalties=report.penalties,
-        checked=report)
+        wall_time_s=search.elapsed(), time_to_best_s=inc.found_at,
+        time_to_first_s=inc.first_at, solutions=search.solutions, cancelled=search.stopped,
+        assignments=inc.roster, penalties=report.penalties, checked=report, notes=notes)

@@ -49,6 +49,11 @@ class Rules:
     track: np.ndarray  # (shifts,) int64: index of the type's counter, -1 when untracked
     caps: np.ndarray  # (tracked,) int64
 
+    @property
+    def weekend_cells(self) -> np.ndarray:
+        """(days, 1): 1.0 on weekend days (broadcasts over the shifts)."""
+        return (self.weekend >= 0).astype(np.float64)[:, None]
+
 
 def _unit(problem: RosterProblem) -> int:
     return reduce(math.gcd, (s.length_minutes for s in problem.shifts))
@@ -135,22 +140,25 @@ class DpPricer:
 
     def price_matrix(self, w: np.ndarray, k: int = 5,
                      allowed: np.ndarray | None = None,
-                     allow_off: np.ndarray | None = None) -> tuple[list[Column], float, bool]:
+                     allow_off: np.ndarray | None = None,
+                     beam: int = 0) -> tuple[list[Column], float, bool]:
         """Lazy counters: a per-type maximum is left out of the DP until a best schedule breaks
         it, then that type gets its counter (for this member's later calls too) and the DP runs
         again: the relaxation's optimum is a bound, so a best schedule within every maximum is
-        optimal. ``allowed`` / ``allow_off`` narrow the member's own cells (forced cells)."""
+        optimal. ``allowed`` / ``allow_off`` narrow the member's own cells (forced cells).
+        ``beam`` > 0: a heuristic DP keeping that many labels per state (valid schedules, no
+        bound: the third value is then False)."""
         tracked = self.tracked
         allowed = self.rules.allowed if allowed is None else allowed
         allow_off = self.allow_off if allow_off is None else allow_off
         while True:
-            cols, low = self._dp(w, k, tracked, allowed, allow_off)
+            cols, low = self._dp(w, k, tracked, allowed, allow_off, beam)
             if not cols:
-                return [], math.inf, True
+                return [], math.inf, beam == 0
             over = self._over_caps(cols[0]) & ~tracked
             if not over.any():
                 fine = [c for c in cols if not self._over_caps(c).any()]
-                return fine, low, True
+                return fine, low, beam == 0
             tracked |= over
 
     def forced_costs(self, w: np.ndarray) -> np.ndarray:
@@ -183,12 +191,12 @@ class DpPricer:
         return counts > r.caps
 
     def _dp(self, w: np.ndarray, k: int, tracked: np.ndarray, allowed: np.ndarray,
-            allow_off: np.ndarray) -> tuple[list[Column], float]:
+            allow_off: np.ndarray, beam: int = 0) -> tuple[list[Column], float]:
         r = self.rules
         track = np.array([t if t >= 0 and tracked[t] else -1 for t in r.track], dtype=np.int64)
         paths, costs = self.run_dp(w, allowed, allow_off, r.forbid, r.units, r.tmin, r.tmax,
                                    r.rest, r.maxc, r.minc, r.minoff, r.weekend, r.maxw, track,
-                                   r.caps, k)
+                                   r.caps, k, beam)
         if len(costs) == 0:
             return [], math.inf
         return [tuple(int(s) for s in row) for row in paths], float(costs[0])

@@ -1,80 +1,112 @@
-"""The primal side of a solve: the LNS thread's plan (first roster, column generation, the
-exact search's restarts below the incumbent, the restricted master IP, the LNS) and the second
-LNS that takes the exact search's core when its bound stalls."""
+"""The primal side of a solve: the construction's first roster, then the LNS thread's plan
+(column generation, the exact search's restarts below the incumbent, the restricted master IP,
+the LNS), and the second LNS that takes the exact search's core when its bound stalls (or from
+the start when the plan has no exact search). Every switch and budget comes from the
+:class:`~actors.solve.plan.Plan`."""
 
 from __future__ import annotations
 
 import logging
 import math
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.constraints import build_model
 from actors.solve.fixing import apply_fixing
 from actors.solve.hints import add_hints
 from actors.solve.lns import LnsWorker
-from actors.solve.schema import RosterProblem, SolveOptions
+from actors.solve.plan import Plan
+from actors.solve.schema import SolveOptions
 
 if TYPE_CHECKING:
     from actors.solve.dive import Phase
-    from actors.solve.model import _Search as Search
+    from actors.solve.search import Search
 
 log = logging.getLogger(__name__)
-DIVE_END = 0.85  # the dive must end by this share of the time limit (else it is dropped)
-MASTER_AT, MASTER_END = 0.3, 0.8  # the restricted master IP runs between these shares
-MASTER_GAP = 0.005  # ... when the incumbent is within this share above the root LP (else the
-# LNS goes on: on Instance 8 at 1404 it found nothing and cost the LNS 30 s, 1404 vs 1312)
 
 
-def lns_worker(problem: RosterProblem, flags: ModelFlags, search: Search, seed: int,
-               started: float) -> LnsWorker:
-    """An LNS worker on its own light copy of the model (no flow, no window cuts)."""
-    light = build_model(problem, replace(flags, flow=flags.lns_flow, windows=flags.lns_flow))
-    return LnsWorker(light, search.inc, seed, started,
-                     lambda m, roster: add_hints(light, roster, m))
+def lns_worker(search: Search, plan: Plan, seed: int) -> LnsWorker:
+    """An LNS worker on its own light copy of the model (``plan.lns_flags``)."""
+    light = build_model(search.problem, plan.lns_flags)
+    worker = LnsWorker(light, search.inc, seed, search.started,
+                       lambda m, roster: add_hints(light, roster, m))
+    worker.sub_limit_s, worker.lp_limit_s = plan.sub_limit_s, plan.lp_limit_s
+    return worker
 
 
-def primal(search: Search, lns: LnsWorker, flags: ModelFlags, options: SolveOptions,
-           deadline: float) -> None:
-    """The first LNS thread: a first roster, then (``flags.colgen``) column generation — the
-    root LP's bound, dives for rosters, reduced costs to guide the LNS — then the LNS, which
-    stops once (``flags.master``, at ``MASTER_AT`` of the time limit) for the restricted
-    master IP over the columns found by then. Each time the incumbent has improved, the
-    exact search and the LNS are restricted below it."""
+def construct_first(search: Search, plan: Plan, options: SolveOptions, deadline: float) -> None:
+    """The construction (greedy schedules, then best-response sweeps until
+    ``plan.construct_share`` of the time limit): every roster it improves to is offered to
+    the incumbent; a member without any valid schedule stops the solve as infeasible."""
+    from actors.solve.construct import construct
+
+    if not plan.construct or search.inc.roster is not None or search.finished():
+        return
+    until = min(deadline, search.started + plan.construct_share * options.time_limit_s)
+    built = construct(
+        search.problem, until, seed=options.seed, first_beams=plan.first_beams,
+        sweep_beams=plan.sweep_beams, type_limit=plan.type_limit,
+        on_roster=lambda r, obj: search.inc.offer(search.problem, r, None, "construct",
+                                                  search.elapsed()),
+        halt=search.finished)
+    log.debug("construction: %s in %.1f s (%d sweeps)", built.objective, built.seconds,
+              built.sweeps)
+    if built.infeasible:
+        search.infeasible = built.infeasible
+        search.stop_all()
+
+
+def primal(search: Search, plan: Plan, options: SolveOptions, deadline: float,
+           with_lns: bool) -> None:
+    """The primal thread: the construction, then (``with_lns``) a first CP-SAT roster if the
+    construction found none, column generation (``plan.colgen``) — the root LP's bound, dives
+    for rosters, reduced costs to guide the LNS — then the LNS, which stops once
+    (``plan.master``, at ``plan.master_at`` of the time limit) for the restricted master IP
+    over the columns found by then. Each time the incumbent has improved, the exact search
+    and the LNS are restricted below it."""
+    construct_first(search, plan, options, deadline)
+    if not with_lns or search.finished():
+        return
+    lns = lns_worker(search, plan, options.seed)
+    search.stoppers.append(lns.stop)
+    if search.finished():
+        return
     if search.inc.roster is None:
-        lns.first(deadline)
-    if flags.colgen and not search.finished():
-        from actors.solve.colgen import MasterLpFailed
-        from actors.solve.dive import Phase, colgen_phase
-
-        limit = options.time_limit_s
-        phase = Phase()
-        try:
-            phase = colgen_phase(
-                lns.rm, search.inc, search.started,
-                min(deadline, search.started + DIVE_END * limit), deadline,
-                halt=lambda: search.finished() or lns.halt.is_set(),
-                on_bound=search.on_bound, seed=options.seed)
-        except MasterLpFailed as exc:  # the bound and rosters found so far stay
-            log.warning("column generation stopped: %s", exc)
-        else:
-            if phase.guide is not None:
-                search.guide = phase.guide
-                lns.set_guide(phase.guide)
-            if phase.repair is not None and flags.lp_repair:
-                lns.set_repair(phase.repair)  # this thread's own pool: not for the second LNS
-        _restrict_below(search, lns, phase, flags)
-        if flags.master and phase.master is not None:
-            limit, started = options.time_limit_s, search.started
-            lns.run(min(deadline, started + MASTER_AT * limit))
-            _restrict_below(search, lns, phase, flags)
-            _master(search, lns, phase, min(deadline, started + MASTER_END * limit))
-            _restrict_below(search, lns, phase, flags)
+        lns.first(deadline, plan.first_limit_s)
+    if plan.colgen and not search.finished():
+        _colgen(search, lns, plan, options, deadline)
     lns.run(deadline)
 
 
-def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, flags: ModelFlags) -> None:
+def _colgen(search: Search, lns: LnsWorker, plan: Plan, options: SolveOptions,
+            deadline: float) -> None:
+    from actors.solve.colgen import MasterLpFailed
+    from actors.solve.dive import Phase, colgen_phase
+
+    limit, started = options.time_limit_s, search.started
+    phase = Phase()
+    try:
+        phase = colgen_phase(
+            lns.rm, search.inc, started, min(deadline, started + plan.dive_end * limit),
+            deadline, halt=lambda: search.finished() or lns.halt.is_set(),
+            on_bound=search.on_bound, seed=options.seed)
+    except MasterLpFailed as exc:  # the bound and rosters found so far stay
+        log.warning("column generation stopped: %s", exc)
+    else:
+        if phase.guide is not None:
+            search.guide = phase.guide
+            lns.set_guide(phase.guide)
+        if phase.repair is not None and plan.lp_repair:
+            lns.set_repair(phase.repair)  # this thread's own pool: not for the second LNS
+    _restrict_below(search, lns, phase, plan)
+    if plan.master and phase.master is not None:
+        lns.run(min(deadline, started + plan.master_at * limit))
+        _restrict_below(search, lns, phase, plan)
+        _master(search, lns, phase, plan, min(deadline, started + plan.master_end * limit))
+        _restrict_below(search, lns, phase, plan)
+
+
+def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, plan: Plan) -> None:
     """Once the colgen phase is over, and again when the incumbent has improved: the exact
     search restarts below the incumbent (``restart``), and the LNS's model drops the same
     cells and gets the same cuts and cutoff (``lns_cuts``)."""
@@ -82,22 +114,22 @@ def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, flags: ModelFl
     lns_cap = math.inf if lns.rm.cutoff is None else lns.rm.cutoff + 1
     if obj is None or search.finished() or (obj >= search.cap and obj >= lns_cap):
         return
-    fixing = phase.fixing(obj - 1) if flags.fixing and phase.fixing is not None else None
-    if flags.restart:
+    fixing = phase.fixing(obj - 1) if plan.fixing and phase.fixing is not None else None
+    if plan.restart:
         search.restart_exact(fixing)
-    if flags.lns_cuts and fixing is not None and obj < lns_cap:
+    if plan.lns_cuts and fixing is not None and obj < lns_cap:
         apply_fixing(lns.rm, fixing)
         log.debug("LNS model restricted below %d: %d cells fixed", obj, len(fixing.banned))
 
 
-def _master(search: Search, lns: LnsWorker, phase: Phase, until: float) -> None:
+def _master(search: Search, lns: LnsWorker, phase: Phase, plan: Plan, until: float) -> None:
     """The restricted master IP over the columns known by now, below the incumbent."""
     obj = search.inc.objective
     if obj is None or search.finished() or lns.halt.is_set() or until - time.monotonic() < 1:
         return
-    if obj - phase.bound > MASTER_GAP * abs(phase.bound):
+    if obj - phase.bound > plan.master_gap * abs(phase.bound):
         log.debug("master IP skipped: %d is more than %.1f %% above the LP", obj,
-                  100 * MASTER_GAP)
+                  100 * plan.master_gap)
         return
     with search.inc.lock:
         roster = search.inc.roster
@@ -106,13 +138,17 @@ def _master(search: Search, lns: LnsWorker, phase: Phase, until: float) -> None:
         search.inc.offer(lns.rm, found[0], None, "master", search.elapsed())
 
 
-def after_handover(problem: RosterProblem, flags: ModelFlags, search: Search, seed: int,
-                   started: float, deadline: float) -> None:
-    """The exact search handed its core over: a second LNS (guided by the column-generation
-    LP when that has finished its root) runs to the deadline."""
-    second = lns_worker(problem, flags, search, seed, started)
+def second_lns(search: Search, plan: Plan, seed: int, deadline: float) -> None:
+    """A second LNS (guided by the column-generation LP when that has finished its root) to
+    the deadline: on the exact search's core once its bound stalls, or from the start when
+    the plan has no exact search."""
+    if search.finished():
+        return
+    second = lns_worker(search, plan, seed)
     search.stoppers.append(second.stop)
     if search.guide is not None:
         second.set_guide(search.guide)
+    while search.inc.roster is None and not search.finished() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the construction's roster first (no CP-SAT race on a long model)
     if not search.finished():
         second.run(deadline)

@@ -191,6 +191,7 @@ class SolveResult(_Model):
     gap: float | None = None
     wall_time_s: float
     time_to_best_s: float | None = None
+    time_to_first_s: float | None = Field(default=None, description="When the first roster came.")
     solutions: int = 0
     cancelled: bool = False
     assignments: Assignments | None = None
@@ -199,3 +200,7 @@ class SolveResult(_Model):
         default_factory=list, description="Constraint groups that together are infeasible."
     )
     checked: CheckReport | None = Field(default=None, description="The checker's verdict.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the solve's plan left out for this problem's size (no exact search, "
+                    "no column generation, ...): the result is then unproven for that reason.")

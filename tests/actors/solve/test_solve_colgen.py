@@ -4,9 +4,9 @@ from pathlib import Path
 from actors.solve.checker import check_roster
 from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.construct import construct
 from actors.solve.dive import colgen_phase, dive, repair
-from actors.solve.hints import add_hints
-from actors.solve.lns import Incumbent, LnsWorker
+from actors.solve.lns import Incumbent
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem
 
@@ -19,11 +19,11 @@ def instance(number: int) -> RosterProblem:
 
 
 def first_roster(problem: RosterProblem) -> Incumbent:
-    rm = build_model(problem, ModelFlags(flow=False, windows=False))
+    """The construction's roster: bounded work (a greedy pass and sweeps to a local optimum),
+    the same on a loaded machine as on a quiet one."""
+    built = construct(problem, time.monotonic() + 600)
     inc = Incumbent()
-    worker = LnsWorker(rm, inc, 0, time.monotonic(), lambda m, r: add_hints(rm, r, m))
-    worker.first(time.monotonic() + 60, 3.0)
-    assert inc.roster is not None
+    assert inc.offer(problem, built.roster, None, "construct", 0.0)
     return inc
 
 

@@ -7,6 +7,7 @@ from ortools.sat.python import cp_model
 
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.construct import construct
 from actors.solve.hints import add_hints
 from actors.solve.lns import (
     MAX_SIZE,
@@ -32,10 +33,18 @@ def worker_for(number: int, seen: list[int]) -> tuple[LnsWorker, Incumbent]:
     return worker, inc
 
 
+def greedy_first(worker: LnsWorker, inc: Incumbent) -> None:
+    """The construction's greedy roster (no sweeps): bounded work, far from optimal."""
+    problem = worker.rm.problem
+    assert inc.offer(problem, construct(problem, time.monotonic() + 600, max_sweeps=0).roster,
+                     None, "construct", 0.0)
+
+
 def test_lns_improves_its_first_roster_and_every_incumbent_passes_the_checker() -> None:
     seen: list[int] = []
     worker, inc = worker_for(5, seen)
-    worker.run(time.monotonic() + 5)
+    greedy_first(worker, inc)
+    worker.run(time.monotonic() + 600, max_steps=30)
     assert len(seen) >= 2 and seen == sorted(seen, reverse=True) and seen[-1] < seen[0]
     report = check_roster(worker.rm.problem, inc.roster)
     assert report.feasible and report.objective == inc.objective == seen[-1]
@@ -68,7 +77,7 @@ def test_a_neighbourhood_kind_grows_after_closed_sub_solves_and_shrinks_after_ti
 
 def test_a_types_neighbourhood_keeps_every_other_members_work_pattern() -> None:
     worker, inc = worker_for(5, [])
-    worker.first(time.monotonic() + 60, 2.0)
+    greedy_first(worker, inc)
     rm, roster = worker.rm, inc.roster
     free, typed = _neighbourhood(rm, random.Random(3), 0.2, roster, "types")
     freed_staff = {e for e, _ in free}
@@ -110,7 +119,7 @@ def test_staff_neighbourhoods_favour_members_allowed_the_short_shift_type() -> N
 
 def test_a_guide_adds_a_kind_that_frees_the_members_with_the_highest_reduced_costs() -> None:
     worker, inc = worker_for(5, [])
-    worker.first(time.monotonic() + 60, 3.0)
+    greedy_first(worker, inc)
     costly = 3
     worker.set_guide(lambda roster: [5.0 if e == costly else 0.0 for e in range(len(roster))])
     worker.set_guide(worker.guide)  # a second guide replaces the first, no second arm

@@ -5,10 +5,13 @@ from pathlib import Path
 
 from actors.solve.checker import check_roster
 from actors.solve.constraints import ModelFlags, build_model
-from actors.solve.model import _exact, _Search, _stalled, solve
-from actors.solve.primal import after_handover, lns_worker
+from actors.solve.construct import construct
+from actors.solve.model import _exact, _stalled, solve
+from actors.solve.plan import Plan
+from actors.solve.primal import second_lns
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem, SolveOptions, SolveProgress, SolveStatus
+from actors.solve.search import Search
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
 
@@ -89,12 +92,16 @@ def test_two_workers_prove_instance_3_optimal_at_the_published_1001() -> None:
     assert check_roster(problem, result.assignments).objective == 1001
 
 
+def _search(problem: RosterProblem, flags: ModelFlags | None = None, on_progress=None) -> Search:
+    return Search(problem, on_progress, time.monotonic(), build_model(problem, flags))
+
+
 def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second_lns() -> None:
     problem = instance(5)
-    search = _Search(build_model(problem), None, time.monotonic())
+    search = _search(problem)
     assert not _stalled(search, stall_s=0.0)  # no incumbent yet
-    worker = lns_worker(problem, ModelFlags(), search, 0, time.monotonic())
-    worker.first(time.monotonic() + 60, 3.0)
+    built = construct(problem, time.monotonic() + 600, max_sweeps=0)  # the greedy roster only
+    search.inc.offer(problem, built.roster, None, "construct", 0.0)
     first = search.inc.objective
     search.on_bound(first * 0.5)
     assert _stalled(search, stall_s=0.0) and not _stalled(search, stall_s=60.0)
@@ -103,18 +110,17 @@ def test_a_stalled_bound_with_a_wide_gap_hands_the_exact_search_core_to_a_second
     search.on_bound(first * 0.5)  # bounds only rise
     assert search.bound == first - 1
     search.bound = first * 0.5
-    flags = ModelFlags(colgen=False)
-    after_handover(problem, flags, search, 1, time.monotonic(), time.monotonic() + 4)
-    assert search.inc.objective < first
+    second_lns(search, Plan(colgen=False), 1, time.monotonic() + 4)
+    assert search.inc.objective < first  # the greedy roster is far from optimal: any step wins
     assert check_roster(problem, search.inc.roster).objective == search.inc.objective
 
 
 def test_a_cancelled_search_starts_no_second_lns() -> None:
     problem = instance(5)
-    search = _Search(build_model(problem), None, time.monotonic())
+    search = _search(problem)
     search.stopped = True
     started = time.monotonic()
-    after_handover(problem, ModelFlags(), search, 1, started, started + 30)
+    second_lns(search, Plan(), 1, started + 30)
     assert time.monotonic() - started < 3 and search.inc.roster is None
 
 
@@ -125,7 +131,7 @@ def test_the_exact_search_restarts_once_from_a_better_roster_and_takes_it_as_its
     best = solve(problem, SolveOptions(time_limit_s=60, workers=2)).assignments
     weak = ModelFlags(flow=False, windows=False, redundant=False)  # its bound cannot prove 1001
     first_found = threading.Event()
-    search = _Search(build_model(problem, weak), lambda _: first_found.set(), time.monotonic())
+    search = _search(problem, weak, lambda _: first_found.set())
 
     def offer_the_optimum() -> None:  # what a dive does: a better roster from elsewhere
         first_found.wait(30)
@@ -135,7 +141,7 @@ def test_the_exact_search_restarts_once_from_a_better_roster_and_takes_it_as_its
 
     helper = threading.Thread(target=offer_the_optimum)
     helper.start()
-    _exact(search, SolveOptions(time_limit_s=6, workers=1), weak, 1, None,
+    _exact(search, SolveOptions(time_limit_s=6, workers=1), Plan(flags=weak), 1, None,
            time.monotonic() + 6, threading.Event())
     helper.join()
     assert caplog.text.count("exact search restarts from 1001") == 1
@@ -156,7 +162,7 @@ def test_the_exact_search_restricts_again_below_a_better_roster_and_then_proves_
     pool.add_roster(best)
     pricers = make_pricers(problem)
     root = generate(pool, pricers, time.monotonic() + 60, CgState()).solution
-    search = _Search(build_model(problem), None, time.monotonic())
+    search = _search(problem)
     search.exact_best = 900  # what the exact search had found itself
     search.inc.offer(search.rm, best, None, "dive", 0.0)
     assert search.inc.objective == 828

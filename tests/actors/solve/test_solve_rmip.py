@@ -4,6 +4,7 @@ from pathlib import Path
 
 from actors.solve.checker import check_roster
 from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_pricers
+from actors.solve.construct import construct
 from actors.solve.dive import dive
 from actors.solve.model import solve
 from actors.solve.reader import parse_problem_text
@@ -17,9 +18,11 @@ def instance(number: int) -> RosterProblem:
     return parse_problem_text((DATA / f"Instance{number}.txt").read_text())
 
 
-def converged_pool(problem: RosterProblem, first_s: float = 2):
-    """The root LP's pool (from a first roster) and a dive's roster from it."""
-    first = solve(problem, SolveOptions(time_limit_s=first_s, workers=1)).assignments
+def converged_pool(problem: RosterProblem):
+    """The root LP's pool (from the construction's roster: bounded work, no race against a
+    clock) and a dive's roster from it."""
+    first = construct(problem, time.monotonic() + 600).roster
+    assert first is not None
     pool = ColumnPool(problem)
     pool.add_roster(first)
     pricers = make_pricers(problem)
@@ -65,7 +68,7 @@ def test_below_the_root_lp_the_master_ip_has_no_roster_to_offer() -> None:
 
 def test_a_stop_from_another_thread_interrupts_the_master_ip_within_seconds() -> None:
     problem = instance(7)
-    pool, root, dived = converged_pool(problem, first_s=10)
+    pool, root, dived = converged_pool(problem)
     ip = MasterIp(pool, root, check_roster(problem, dived).objective - 1, dived)
     timer = threading.Timer(1.0, ip.interrupt)
     timer.start()

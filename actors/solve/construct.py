@@ -1,0 +1,231 @@
+"""A first roster in seconds, without CP-SAT: greedy schedules, then best responses.
+
+Every hard rule of the problem is a rule of one staff member; cover is soft. So a roster is
+valid exactly when each member's schedule is, and a member's best schedule *given everyone
+else's* is a pricing problem: the cost of working a cell is its request cost plus, per cover
+row it counts in, ``-weight_under`` while the others leave that row short and ``+weight_over``
+once they fill it. That change of the objective is exact, so the dynamic program of
+:mod:`actors.solve.pricing` (or, where it is not supported, the CP-SAT pricer of
+:mod:`actors.solve.colgen`) gives
+
+1. a greedy roster: members one by one, each taking their best schedule against the cover left
+   by those before;
+2. best-response sweeps: each member in turn re-planned against everyone else, kept only when
+   the objective strictly falls, until a sweep changes nothing (a local optimum for one-member
+   moves) or the deadline.
+
+On long horizons the exact DP is slow (its labels carry the minutes worked, the weekends and
+the per-type counts), so the plan gives a ``beam``: the DP keeps that many labels per state,
+which still yields only valid schedules. A member the beam finds nothing for is retried with a
+wider beam and then exactly; a member without any valid schedule makes the problem infeasible
+(the explanation is :mod:`actors.solve.explain`'s job).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from actors.solve.schema import Assignments, RosterProblem
+
+log = logging.getLogger(__name__)
+Column = tuple[int, ...]
+WEEKEND_BIAS = 200.0  # added per weekend cell when a beam found no schedule
+
+
+@dataclass
+class Construction:
+    """What :func:`construct` leaves: the roster (None: none within the deadline, or a member
+    without a valid schedule — ``infeasible`` names them), and how it got there."""
+
+    roster: Assignments | None = None
+    objective: int | None = None
+    sweeps: int = 0
+    moves: int = 0
+    infeasible: list[str] | None = None
+    seconds: float = 0.0
+
+
+class _Cover:
+    """Per cover row: the requirement, the weights and how many counted members work it."""
+
+    def __init__(self, problem: RosterProblem) -> None:
+        hid = {s.id: i for i, s in enumerate(problem.shifts)}
+        days, n_shifts = problem.horizon.days, len(problem.shifts)
+        self.req = np.array([c.requirement for c in problem.cover], dtype=np.int64)
+        self.under = np.array([c.weight_under for c in problem.cover], dtype=np.float64)
+        self.over = np.array([c.weight_over for c in problem.cover], dtype=np.float64)
+        self.count = np.zeros(len(problem.cover), dtype=np.int64)
+        self.cell = [(c.day, hid[c.shift_id]) for c in problem.cover]
+        # per member: the rows they count in, and each row's cell, as flat arrays
+        self.rows: list[np.ndarray] = []
+        self.flat: list[np.ndarray] = []
+        for st in problem.staff:
+            rows = np.array([r for r, c in enumerate(problem.cover)
+                             if c.skill is None or c.skill in st.skills], dtype=np.int64)
+            self.rows.append(rows)
+            self.flat.append(np.array([self.cell[r][0] * n_shifts + self.cell[r][1]
+                                       for r in rows], dtype=np.int64))
+        self.base = np.zeros((len(problem.staff), days, n_shifts))  # request costs
+        sid = {s.id: i for i, s in enumerate(problem.staff)}
+        for q in problem.shift_on_requests:
+            self.base[sid[q.staff_id], q.day, hid[q.shift_id]] -= q.weight
+        for q in problem.shift_off_requests:
+            self.base[sid[q.staff_id], q.day, hid[q.shift_id]] += q.weight
+
+    def weights(self, e: int) -> np.ndarray:
+        """Member ``e``'s cell weights against the current counts (``e`` not counted)."""
+        w = self.base[e].copy()
+        rows = self.rows[e]
+        marginal = np.where(self.count[rows] < self.req[rows], -self.under[rows],
+                            self.over[rows])
+        np.add.at(w.reshape(-1), self.flat[e], marginal)
+        return w
+
+    def move(self, e: int, col: Column | None, sign: int) -> None:
+        """Count (``sign`` 1) or uncount (-1) member ``e`` working ``col``."""
+        if col is None:
+            return
+        n_shifts = self.base.shape[2]
+        worked = {d * n_shifts + s for d, s in enumerate(col) if s >= 0}
+        hit = np.fromiter((f in worked for f in self.flat[e]), dtype=bool,
+                          count=len(self.flat[e]))
+        self.count[self.rows[e][hit]] += sign
+
+
+def _cost(w: np.ndarray, col: Column) -> float:
+    return float(sum(w[d, s] for d, s in enumerate(col) if s >= 0))
+
+
+def _types(pricer: object, w: np.ndarray, limit: int, keep: Column | None) -> np.ndarray | None:
+    """The member's allowed cells narrowed to the ``limit`` shift types worth most under
+    ``w`` (plus those of ``keep``, their current schedule); None: no narrowing."""
+    rules = pricer.rules  # type: ignore[attr-defined]
+    allowed = rules.allowed
+    usable = [s for s in range(allowed.shape[1]) if allowed[:, s].any()]
+    if not limit or len(usable) <= limit:
+        return None
+    value = np.minimum(w, 0.0).sum(axis=0)
+    chosen = {s for s in keep or () if s >= 0}
+    reach = 0  # units the chosen types can reach: enough for the member's minimum, and more
+    for s in sorted(usable, key=lambda s: value[s]):
+        if len(chosen) >= limit and reach >= 1.2 * rules.tmin:
+            break
+        if s in chosen:
+            continue
+        chosen.add(s)
+        k = rules.track[s]
+        count = int(allowed[:, s].sum()) if k < 0 else int(rules.caps[k])
+        reach += count * int(rules.units[s])
+    if len(chosen) == len(usable):
+        return None
+    mask = np.zeros(allowed.shape[1], dtype=bool)
+    mask[list(chosen)] = True
+    return allowed & mask[None, :]
+
+
+def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
+          limit_s: float, type_limit: int = 0,
+          keep: Column | None = None) -> tuple[Column | None, bool]:
+    """The member's best schedule under ``w`` (None: none found) and whether the search
+    that found none was exact (so there is none). ``type_limit``: first try with only that
+    many shift types (the DP's labels grow with them), then with all."""
+    from actors.solve.pricing import DpPricer
+
+    if isinstance(pricer, DpPricer):
+        narrow = _types(pricer, w, type_limit, keep)
+        # A narrow beam keeps a state's cheapest labels, which may all have worked too many
+        # weekends to finish: again with weekends made dearer, so cheaper means fewer of them.
+        biased = w + WEEKEND_BIAS * pricer.rules.weekend_cells
+        tries = [(narrow, w), (narrow, biased)] if narrow is not None else []
+        tries += [(None, w), (None, biased)]
+        for allowed, weights in tries:
+            for beam in beams:
+                cols, _, _ = pricer.price_matrix(weights, 1, allowed=allowed, beam=beam)
+                if cols:
+                    return cols[0], False
+                if beam == 0 and allowed is None:
+                    return None, True  # the exact DP: no valid schedule at all
+        return None, False
+    weights = {(d, s): float(w[d, s]) for d, s in zip(*np.nonzero(w), strict=True)}
+    cols, _, optimal = pricer.price(weights, limit_s, seed)  # type: ignore[attr-defined]
+    return (min(cols, key=lambda c: _cost(w, c)) if cols else None), optimal and not cols
+
+
+def construct(problem: RosterProblem, deadline: float, seed: int = 0,
+              first_beams: tuple[int, ...] = (1, 4, 0), sweep_beams: tuple[int, ...] = (4,),
+              max_sweeps: int = 50, pricers: list | None = None, type_limit: int = 0,
+              on_roster: Callable[[Assignments, int], None] | None = None,
+              halt: Callable[[], bool] = lambda: False) -> Construction:
+    """A greedy roster, then best-response sweeps until no member improves, ``max_sweeps``,
+    ``deadline`` or ``halt()``; ``on_roster`` gets the greedy roster and each sweep's better
+    one (with its objective, recomputed by the checker)."""
+    from actors.solve.checker import check_roster
+    from actors.solve.colgen import make_pricers, roster_of_columns
+
+    started = time.monotonic()
+    out = Construction()
+    pricers = pricers if pricers is not None else make_pricers(problem)
+    cover = _Cover(problem)
+    rng = random.Random(seed)
+    n = len(problem.staff)
+    cols: list[Column | None] = [None] * n
+    order = sorted(range(n), key=lambda e: -len(problem.staff[e].days_off))
+    for e in order:  # the most constrained first
+        if halt() or time.monotonic() >= deadline:
+            return _finish(out, started)
+        col, none = _best(pricers[e], cover.weights(e), first_beams, seed,
+                          max(0.1, min(2.0, deadline - time.monotonic())), type_limit)
+        if col is None:
+            if none:
+                out.infeasible = (out.infeasible or []) + [problem.staff[e].id]
+                continue
+            return _finish(out, started)
+        cols[e] = col
+        cover.move(e, col, 1)
+    if out.infeasible:
+        return _finish(out, started)
+
+    def offer() -> None:
+        roster = roster_of_columns(problem, cols)  # type: ignore[arg-type]
+        report = check_roster(problem, roster)
+        if report.feasible and (out.objective is None or report.objective < out.objective):
+            out.roster, out.objective = roster, report.objective
+            if on_roster is not None:
+                on_roster(roster, report.objective)
+
+    offer()
+    for _ in range(max_sweeps):
+        changed = 0
+        members = list(range(n))
+        rng.shuffle(members)
+        for e in members:
+            if halt() or time.monotonic() >= deadline:
+                break
+            cover.move(e, cols[e], -1)
+            w = cover.weights(e)
+            col, _ = _best(pricers[e], w, sweep_beams, seed + out.sweeps,
+                           max(0.1, min(1.0, deadline - time.monotonic())), type_limit, cols[e])
+            if col is not None and _cost(w, col) < _cost(w, cols[e]) - 1e-9:  # type: ignore[arg-type]
+                cols[e] = col
+                changed += 1
+            cover.move(e, cols[e], 1)
+        out.sweeps += 1
+        out.moves += changed
+        if changed:
+            offer()
+        if not changed or halt() or time.monotonic() >= deadline:
+            break
+    return _finish(out, started)
+
+
+def _finish(out: Construction, started: float) -> Construction:
+    out.seconds = time.monotonic() - started
+    log.debug("construction: %s after %d sweeps (%d moves) in %.1f s", out.objective,
+              out.sweeps, out.moves, out.seconds)
+    return out

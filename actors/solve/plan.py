@@ -1,0 +1,143 @@
+"""The solve's plan: which phases run, with which switches and budgets, in one object.
+
+:func:`make_plan` reads the problem's size (and the options) and decides, before anything is
+built, what the solve will run; every phase reads its switches and budgets from the
+:class:`Plan` it is handed, so a change of strategy is a change here (and ``bench/solve.py
+--plan key=value`` tries one without editing code). The phases and their timeline are in
+``docs/solver.md``.
+
+Sizes are estimated, not measured: the exact model's extras (the per-member network flow and the
+window cuts of :mod:`actors.solve.flow` / :mod:`actors.solve.windows`) are built in Python in
+time and memory that grow with the horizon (the window cuts with its square and cube), so they
+are planned only on horizons where they pay; the full CP-SAT search is planned only while the
+estimated model fits the memory budget (CP-SAT with two workers holds several copies of it).
+Whatever is left out is named in :attr:`Plan.notes`, which the result carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+from actors.solve.constraints import ModelFlags
+from actors.solve.schema import RosterProblem, SolveOptions
+
+# Size thresholds (measured on the benchmark: see docs/solver.md, "Plan").
+EXTRAS_MAX_DAYS = 84  # flow and window cuts only up to this horizon
+EXACT_MAX_TERMS = 2_500_000  # the full CP-SAT search only below this many estimated terms
+BYTES_PER_TERM = 400  # CP-SAT's memory per model term with two workers, roughly
+COLGEN_MAX_DAYS = 84  # column generation (exact DP pricing) only up to this horizon
+LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
+VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Switches and budgets of one solve (times in seconds, shares of the time limit)."""
+
+    flags: ModelFlags = field(default_factory=ModelFlags)  # the exact search's model
+    lns_flags: ModelFlags = field(default_factory=lambda: ModelFlags(flow=False,
+                                                                     windows=False))
+    # phases
+    construct: bool = True  # greedy + best-response first roster (actors/solve/construct.py)
+    exact: bool = True  # CP-SAT's search on the full model
+    lns: bool = True  # with >= 2 workers, one runs the staff/day LNS
+    lns_handover: bool = True  # a stalled exact search's core goes to a second LNS
+    colgen: bool = True  # column generation (bound, dive, guide) after the first roster
+    lp_repair: bool = True  # ... and an LNS kind that re-plans members by it
+    restart: bool = True  # ... the exact search restarts from a better roster (its hint)
+    fixing: bool = True  # ... restricted by reduced-cost fixing and Lagrangian cuts
+    master: bool = True  # ... the LNS stops once for the restricted master IP (rmip.py)
+    lns_cuts: bool = True  # ... and the LNS's model gets the same banned cells and cuts
+    core: bool = False  # CP-SAT's core-based objective search on the full-model worker
+    max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
+    # budgets
+    first_beams: tuple[int, ...] = (1, 4, 0)  # construction's greedy pass (0: exact DP)
+    sweep_beams: tuple[int, ...] = (4,)  # ... its best-response sweeps
+    type_limit: int = 0  # ... each DP first with only this many shift types (0: all)
+    construct_share: float = 0.5  # the construction's sweeps end by this share
+    first_limit_s: float = 2.0  # CP-SAT's single-worker first roster (fallback)
+    stall_s: float = 15.0  # the exact search hands its core over when its bound has not
+    stall_gap: float = 0.02  # moved for this long and the gap is still this wide
+    dive_end: float = 0.85  # the dive must end by this share of the time limit
+    master_at: float = 0.3  # the restricted master IP runs between these shares ...
+    master_end: float = 0.8
+    master_gap: float = 0.005  # ... when the incumbent is within this share above the LP
+    sub_limit_s: float = 1.0  # one LNS sub-solve
+    lp_limit_s: float = 5.0  # one LNS lp move
+    explain_s: float = 10.0  # the infeasibility explanation, at most
+    # what was estimated and left out
+    estimated_terms: int = 0
+    estimated_bytes: int = 0
+    notes: tuple[str, ...] = ()
+
+    def with_overrides(self, overrides: dict[str, str]) -> Plan:
+        """A copy with ``name=value`` overrides of plan or model-flag fields (bench/solve)."""
+        plan_fields = {f.name: f for f in fields(self)}
+        flag_fields = {f.name for f in fields(ModelFlags)}
+        out, flags = {}, {}
+        for name, text in overrides.items():
+            if name in flag_fields:
+                flags[name] = text not in ("0", "false")
+            elif name in plan_fields:
+                out[name] = _parse(text, getattr(self, name))
+            else:
+                raise ValueError(f"unknown plan or flag field {name!r}")
+        plan = replace(self, **out)
+        return replace(plan, flags=replace(plan.flags, **flags)) if flags else plan
+
+
+def _parse(text: str, current: object) -> object:
+    if isinstance(current, bool):
+        return text not in ("0", "false")
+    if isinstance(current, tuple):
+        return tuple(int(v) for v in text.split("/") if v)
+    return type(current)(text)
+
+
+def estimate_terms(problem: RosterProblem, flags: ModelFlags) -> int:
+    """Rough number of variables plus constraint terms of the full model."""
+    staff, days, shifts = len(problem.staff), problem.horizon.days, len(problem.shifts)
+    cells = staff * days * (shifts + 1)
+    follow = sum(len(s.cannot_follow) for s in problem.shifts) * staff * days * 2
+    runs = sum((st.max_consecutive_shifts or 0) + st.min_consecutive_shifts
+               + st.min_consecutive_days_off for st in problem.staff) * days * 2
+    cover = len(problem.cover) * (staff + 4)
+    requests = len(problem.shift_on_requests) + len(problem.shift_off_requests)
+    extras = 0
+    if flags.flow:  # arcs: states (runs x weekends) per day
+        weekends = max((st.max_weekends or 0) + 1 for st in problem.staff)
+        extras += staff * days * 16 * min(weekends, days // 7 + 1) * 3
+    if flags.windows:
+        extras += staff * days * 8
+    return cells * 3 + follow + runs + cover + requests + extras
+
+
+def make_plan(problem: RosterProblem, options: SolveOptions,
+              base: Plan | None = None) -> Plan:
+    """The plan for ``problem``: ``base`` (default :class:`Plan`) scaled to its size."""
+    plan = base or Plan()
+    days = problem.horizon.days
+    notes: list[str] = []
+    changes: dict[str, object] = {}
+    flags = plan.flags
+    if days > EXTRAS_MAX_DAYS and (flags.flow or flags.windows):
+        flags = replace(flags, flow=False, windows=False)
+        notes.append(f"{days} days: the exact model is built without its network flow and "
+                     f"window cuts (they take minutes to build above {EXTRAS_MAX_DAYS} days)")
+    terms = estimate_terms(problem, flags)
+    changes.update(flags=flags, estimated_terms=terms, estimated_bytes=terms * BYTES_PER_TERM)
+    if plan.exact and terms > EXACT_MAX_TERMS:
+        changes["exact"] = False
+        notes.append(f"the full model (~{terms:,} terms, ~{terms * BYTES_PER_TERM >> 20} MB for "
+                     "CP-SAT) is over the memory budget: no exact search and no proof; "
+                     "construction, best responses and the LNS run")
+    if plan.colgen and days > COLGEN_MAX_DAYS:
+        changes["colgen"] = False
+        notes.append(f"{days} days: no column generation (its exact pricing is too slow), so "
+                     "no lower bound beyond CP-SAT's")
+    if days > LONG_DAYS:
+        changes.update(first_beams=(1, 2, 4, 8), type_limit=3,
+                       sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))
+    if (options.workers or 2) < 2 and plan.lns:
+        notes.append("one worker: the LNS does not run beside the exact search")
+    return replace(plan, **changes, notes=plan.notes + tuple(notes))

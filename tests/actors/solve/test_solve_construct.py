@@ -1,0 +1,70 @@
+import time
+from pathlib import Path
+
+import pytest
+
+from actors.solve.checker import check_roster
+from actors.solve.construct import construct
+from actors.solve.reader import parse_problem_text
+from actors.solve.schema import RosterProblem
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
+NO_DEADLINE = 10**6  # the work is bounded by the sweeps, not by a clock
+
+
+def instance(number: int) -> RosterProblem:
+    return parse_problem_text((DATA / f"Instance{number}.txt").read_text())
+
+
+@pytest.mark.parametrize("number", [1, 4, 8, 9, 10])
+def test_the_construction_gives_a_checker_valid_roster_and_only_ever_improves_it(
+        number: int) -> None:
+    problem = instance(number)
+    seen: list[tuple[int, int]] = []
+
+    def record(roster, objective: int) -> None:
+        report = check_roster(problem, roster)
+        assert report.feasible and report.objective == objective
+        seen.append(objective)
+
+    built = construct(problem, time.monotonic() + NO_DEADLINE, on_roster=record)
+    assert built.roster is not None and not built.infeasible
+    assert built.objective == seen[-1] == check_roster(problem, built.roster).objective
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
+    assert built.sweeps >= 1
+
+
+def test_sweeps_end_at_a_roster_no_single_member_can_improve() -> None:
+    problem = instance(4)
+    built = construct(problem, time.monotonic() + NO_DEADLINE)
+    again = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0)
+    assert again.objective >= built.objective  # the greedy roster alone is no better
+    assert built.sweeps < 50  # converged: the last sweep changed nothing
+
+
+def test_a_narrow_beam_with_few_shift_types_still_gives_valid_rosters() -> None:
+    problem = instance(10)  # 5 shift types
+    built = construct(problem, time.monotonic() + NO_DEADLINE, first_beams=(1, 2),
+                      sweep_beams=(1,), type_limit=1, max_sweeps=2)
+    assert built.roster is not None
+    assert check_roster(problem, built.roster).feasible
+
+
+def test_a_member_without_any_valid_schedule_is_named_as_infeasible() -> None:
+    problem = RosterProblem.model_validate({
+        "horizon": {"days": 14},
+        "shifts": [{"id": "D", "length_minutes": 480}],
+        "staff": [
+            {"id": "A", "min_total_minutes": 480 * 5, "days_off": list(range(10))},
+            {"id": "B"},
+        ],
+        "cover": [{"day": d, "shift_id": "D", "requirement": 1} for d in range(14)],
+    })
+    built = construct(problem, time.monotonic() + NO_DEADLINE)
+    assert built.roster is None and built.infeasible == ["A"]
+
+
+def test_a_deadline_already_past_gives_no_roster_and_returns_at_once() -> None:
+    started = time.monotonic()
+    built = construct(instance(8), started - 1)
+    assert built.roster is None and not built.infeasible

@@ -1,0 +1,63 @@
+import ast
+from pathlib import Path
+
+import pytest
+
+from actors.solve.constraints import ModelFlags
+from actors.solve.plan import EXTRAS_MAX_DAYS, Plan, estimate_terms, make_plan
+from actors.solve.schema import RosterProblem, SolveOptions
+
+SOLVE = Path(__file__).resolve().parents[3] / "actors" / "solve"
+
+
+def problem(days: int, staff: int, shifts: int = 4) -> RosterProblem:
+    return RosterProblem.model_validate({
+        "horizon": {"days": days},
+        "shifts": [{"id": f"S{i}", "length_minutes": 480} for i in range(shifts)],
+        "staff": [{"id": f"E{i}", "max_weekends": 2, "max_consecutive_shifts": 5,
+                   "min_consecutive_shifts": 2} for i in range(staff)],
+        "cover": [{"day": d, "shift_id": "S0", "requirement": 2} for d in range(days)],
+    })
+
+
+def test_a_four_week_problem_gets_every_phase_and_the_full_model() -> None:
+    plan = make_plan(problem(28, 30), SolveOptions(workers=2))
+    assert plan.exact and plan.colgen and plan.construct and plan.lns
+    assert plan.flags.flow and plan.flags.windows and plan.notes == ()
+
+
+def test_a_year_long_problem_leaves_out_what_will_not_fit_and_says_so() -> None:
+    plan = make_plan(problem(364, 50, 10), SolveOptions(workers=2))
+    assert not plan.flags.flow and not plan.flags.windows
+    assert not plan.colgen
+    assert plan.construct and plan.lns
+    assert plan.notes and any("column generation" in n for n in plan.notes)
+    assert plan.first_beams[0] > 0 and plan.sweep_beams[0] > 0  # heuristic DP beams
+
+
+def test_the_exact_search_is_dropped_only_above_the_memory_budget() -> None:
+    small = problem(EXTRAS_MAX_DAYS, 20)
+    big = problem(364, 500, 20)
+    assert estimate_terms(small, ModelFlags()) < estimate_terms(big, ModelFlags())
+    assert make_plan(small, SolveOptions()).exact
+    plan = make_plan(big, SolveOptions())
+    assert not plan.exact and any("memory" in n for n in plan.notes)
+
+
+def test_overrides_reach_plan_fields_and_model_flags_and_reject_unknown_names() -> None:
+    plan = Plan().with_overrides({"colgen": "0", "flow": "0", "stall_s": "30",
+                                  "sweep_beams": "2/4"})
+    assert not plan.colgen and not plan.flags.flow and plan.stall_s == 30.0
+    assert plan.sweep_beams == (2, 4)
+    with pytest.raises(ValueError, match="no_such"):
+        Plan().with_overrides({"no_such": "1"})
+
+
+def test_model_runs_the_primal_side_but_primal_does_not_import_model() -> None:
+    def imported(name: str) -> set[str]:
+        tree = ast.parse((SOLVE / f"{name}.py").read_text())
+        return {node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module}
+
+    assert "actors.solve.model" not in imported("primal")
+    assert "actors.solve.primal" in imported("model")
