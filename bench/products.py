@@ -52,11 +52,15 @@ def _scorer() -> Any:
     return module
 
 
-def predict(html: str, url: str) -> dict[str, str]:
+def predict(html: str, url: str, counts: dict[str, int]) -> dict[str, str]:
     """One page's prediction in upstream's shape (strings, ``None`` left out)."""
     from actors.scrape.extract import extract_page
 
-    product = extract_page(html, url, main_text=False).product
+    page = extract_page(html, url, main_text=False)
+    counts["pages"] += 1
+    counts["with_product"] += page.product is not None
+    counts["with_stage_errors"] += bool(page.errors)
+    product = page.product
     if product is None:
         return {}
     out = {"price": str(product.price) if product.price is not None else None,
@@ -99,11 +103,13 @@ def run(n_bootstrap: int, show_errors: bool, halves: tuple[str, ...]) -> dict:
         if half not in halves:
             continue
         truth, preds = {}, {}
+        counts = {"pages": 0, "with_product": 0, "with_stage_errors": 0}
         for path in files:
             key = path.name.split(".")[0]
             html = decode_body(gzip.decompress(path.read_bytes()))
             truth[key] = truth_all[key]
-            preds[key] = predict(html, truth_all[key]["url"])
+            preds[key] = predict(html, truth_all[key]["url"], counts)
+        report.setdefault("counts", {})[half] = counts
         report["pages"][half] = sorted(truth)
         errors = show_errors and half == "development"
         report["halves"][half] = score(scorer, truth, preds, n_bootstrap, errors)
@@ -121,6 +127,8 @@ def _print(report: dict) -> None:
             cells.append(f"| {m['f1']:.3f} ± {m['f1_std']:.3f} ({m['precision']:.2f} / "
                          f"{m['recall']:.2f}) n={m['support']:<3}")
         print(f"{attribute:<13}" + "".join(f"{c:<32}" for c in cells))
+    for half, counts in report["counts"].items():
+        print(f"{half}: {counts}")
 
 
 def main() -> None:
