@@ -41,7 +41,8 @@ _LANG_REGION = {"ja": "JP", "de": "DE", "it": "IT", "fr": "FR", "es": "ES", "nl"
                 "ko": "KR", "zh": "CN", "nb": "NO", "no": "NO", "hu": "HU", "el": "GR"}
 #: Where a national number with no other hint most likely comes from, in order.
 LIKELY_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "IT", "ES", "NL", "BR", "MX",
-                  "JP", "PL", "CH", "AT", "BE", "SE", "RU", "TR", "KR", "CN")
+                  "JP", "PL", "CH", "AT", "BE", "SE", "RU", "TR", "KR", "CN", "IE", "NZ", "ZA",
+                  "DK", "NO", "FI", "PT", "CZ", "AR", "CO", "CL", "SG", "HK", "IL", "AE", "UA")
 GUESSED_SOURCES = frozenset({"numbers", "guess"})
 
 
@@ -130,7 +131,12 @@ def _glued(text: str, start: int, end: int) -> bool:
 
 
 def labelled(text: str, start: int) -> bool:
-    return bool(_LABEL.search(text[max(0, start - _LABEL_WINDOW):start]))
+    """A label (Tel, Fax, ☎ …) shortly before ``start``, with no other digits in between."""
+    window = text[max(0, start - _LABEL_WINDOW):start]
+    last = None
+    for last in _LABEL.finditer(window):  # noqa: B007 - the last label is the one that counts
+        pass
+    return last is not None and not any(c.isdigit() for c in window[last.end():])
 
 
 def text_numbers(text: str, region: str | None) -> list[tuple[str, bool]]:
@@ -154,12 +160,10 @@ def text_numbers(text: str, region: str | None) -> list[tuple[str, bool]]:
 
 
 def guess_region(raw: str, hints: Iterable[str] = ()) -> str | None:
-    """The first region (hints, then :data:`LIKELY_REGIONS`, then the rest) that makes ``raw``
-    a valid number."""
-    import phonenumbers
-
-    for region in dict.fromkeys([*hints, *LIKELY_REGIONS,
-                                 *sorted(phonenumbers.SUPPORTED_REGIONS)]):
+    """The first region (hints, then :data:`LIKELY_REGIONS`) that makes ``raw`` a valid
+    number; ``None`` when none does (a number valid only somewhere unlikely is more likely
+    not a phone number at all)."""
+    for region in dict.fromkeys([*hints, *LIKELY_REGIONS]):
         if _parse(raw[:64], region) is not None:
             return region
     return None

@@ -62,3 +62,10 @@ def test_the_record_keeps_which_phone_regions_were_guessed() -> None:
     record = merge_pages("miami-bikes.com", [home])
     assert [p.value for p in record.phones] == ["+13053762217"]
     assert record.guessed_regions == {"+13053762217": "US"}
+
+
+def test_a_label_does_not_reach_past_another_number() -> None:
+    html = ('<html lang="de"><body><p>Tel.: 089 12345678 Bestellnummer 08912349999</p>'
+            "</body></html>")
+    page = extract_page(html, "https://beispiel-firma.de/", main_text=False)
+    assert page.phones == ["+498912345678"]
