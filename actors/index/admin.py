@@ -83,8 +83,8 @@ def reindex_all() -> dict[str, Any]:
     def admin(op: str, **kwargs: Any) -> dict[str, Any]:
         return call(broker, backend, "index_admin", op, timeout_s=300, **kwargs)
 
-    def send(items: list[dict[str, Any]], chunk: int) -> None:
-        reembed.send(items, model_id=spec.model_id, reindex={"job": job_id, "chunk": chunk})
+    def send(items: list[dict[str, Any]], chunk: int, run: str) -> None:
+        reembed.send(items, model_id=spec.model_id, reindex={"job": run, "chunk": chunk})
 
     runner = reindex.Reindexer(client, spec, admin, send, context.progress_reporter(),
                                context.cancel_checker(), chunk_size=clip.images.images_per_job,

@@ -177,8 +177,8 @@ class Reindexer:
     spec: models.ModelSpec
     #: ``admin(op, **kwargs)``: an ``index_admin`` call on the index owner.
     admin: Callable[..., dict[str, Any]]
-    #: ``send(items, chunk)``: one ``reembed_images`` message.
-    send: Callable[[list[dict[str, Any]], int], None]
+    #: ``send(items, chunk, run)``: one ``reembed_images`` message for run ``run``.
+    send: Callable[[list[dict[str, Any]], int, str], None]
     progress: Callable[..., None]
     cancelled: Callable[[], bool]
     chunk_size: int = 32
@@ -188,7 +188,10 @@ class Reindexer:
     settle_s: float = 60.0
 
     def run(self, job_id: str) -> dict[str, Any]:
+        """``job_id`` names this run's book-keeping; a run started again after a crash gets
+        keys of its own (chunks of the first run still in flight count for nothing)."""
         started = time.time()
+        job_id = f"{job_id}.{uuid.uuid4().hex[:8]}"
         plan = self.admin("prepare", spec=_spec_dict(self.spec))
         if plan["target"] == plan["live"]:
             return {"status": "current", "live": plan["live"], "model_id": self.spec.model_id}
@@ -216,7 +219,7 @@ class Reindexer:
         while True:
             done_chunks = {int(c) for c in self.client.smembers(_key(job_id, "chunks"))}
             while sent < len(chunks) and sent - len(done_chunks) < self.window:
-                self.send(chunks[sent], sent)
+                self.send(chunks[sent], sent, job_id)
                 sent += 1
             done = sum(len(chunks[c]) for c in done_chunks if c < len(chunks))
             failed = self.client.hlen(_key(job_id, "failed"))
