@@ -46,7 +46,16 @@ def submit_reindex(service: Service, settings: AppSettings, key: IdempotencyKey,
     return accepted(sub.job, sub.created)
 
 
-@router.get("", summary="Where the alias points, the previous collection, a running reindex")
+_STATE = {"live": "vit-b-32-openai", "previous": "vit-b-16-openai", "target": None,
+          "rolled_back": None}
+
+
+def _example(body: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": body}}}}
+
+
+@router.get("", summary="Where the alias points, the previous collection, a running reindex",
+            responses=_example({**_STATE, "configured": "vit-b-32-openai", "running": None}))
 def reindex_status(service: Service, settings: AppSettings) -> dict[str, Any]:
     from actors.embed.model import model_id_for
     from actors.index import models, reindex
@@ -59,12 +68,15 @@ def reindex_status(service: Service, settings: AppSettings) -> dict[str, Any]:
 @router.post("/rollback", summary="Point the alias back at the previous collection",
              description="The collection the last switch left is kept until cleanup; this "
              "makes it live again (the periodic schedule will not switch away from it by "
-             "itself). 409 while a reindex runs or when there is nothing to roll back to.")
+             "itself). 409 while a reindex runs or when there is nothing to roll back to.",
+             responses=_example({"live": "images__vit-b-16-openai__512",
+                                "previous": "images__vit-b-32-openai__512"}))
 def rollback(service: Service) -> dict[str, Any]:
     return _admin(service, "rollback")
 
 
-@router.post("/cleanup", summary="Drop the previous collection (no rollback after this)")
+@router.post("/cleanup", summary="Drop the previous collection (no rollback after this)",
+             responses=_example({"dropped": ["images__vit-b-16-openai__512"]}))
 def cleanup(service: Service) -> dict[str, Any]:
     return _admin(service, "cleanup")
 

@@ -46,6 +46,16 @@ class LeaderView(BaseModel):
 
 
 class ScheduleList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "leader": {"holder": "node-1:4121", "token": 7, "since": 1764340000.0},
+        "fenced_sends": 0,
+        "schedules": [{
+            "name": "nightly-probe", "origin": "user", "cron": "0 3 * * *",
+            "timezone": "Europe/Berlin", "every_s": None,
+            "job": {"kind": "http", "body": {"url": "https://example.com/hooks/nightly"}},
+            "missed": "run_once", "paused": False, "next_run": 1764385200.0,
+            "next_run_at": "2026-11-29T02:00:00+00:00", "last_runs": []}]}]})
+
     leader: LeaderView | None = Field(description="The scheduler sending now (null: none).")
     fenced_sends: int = Field(0, description="Sends refused to a deposed leader, ever.")
     schedules: list[ScheduleView]
