@@ -510,6 +510,16 @@ resource cpuWorkerApp 'Microsoft.App/containerApps@2024-03-01' = {
               auth: redisScaleAuth
             }
           }
+          {
+            name: 'queue-http'
+            custom: {
+              type: 'redis'
+              metadata: union(redisScaleMetadata, {
+                listName: 'dramatiq:http'
+              })
+              auth: redisScaleAuth
+            }
+          }
         ]
       }
       volumes: [
