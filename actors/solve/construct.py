@@ -160,11 +160,13 @@ def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
 def construct(problem: RosterProblem, deadline: float, seed: int = 0,
               first_beams: tuple[int, ...] = (1, 4, 0), sweep_beams: tuple[int, ...] = (4,),
               max_sweeps: int = 50, pricers: list | None = None, type_limit: int = 0,
+              sweep_until: float | None = None,
               on_roster: Callable[[Assignments, int], None] | None = None,
               halt: Callable[[], bool] = lambda: False) -> Construction:
-    """A greedy roster, then best-response sweeps until no member improves, ``max_sweeps``,
-    ``deadline`` or ``halt()``; ``on_roster`` gets the greedy roster and each sweep's better
-    one (with its objective, recomputed by the checker)."""
+    """A greedy roster (by ``deadline``), then best-response sweeps until no member
+    improves, ``max_sweeps``, ``sweep_until`` (default: ``deadline``) or ``halt()``;
+    ``on_roster`` gets the greedy roster and each sweep's better one (with its objective,
+    recomputed by the checker)."""
     from actors.solve.checker import check_roster
     from actors.solve.colgen import make_pricers, roster_of_columns
 
@@ -200,6 +202,7 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
                 on_roster(roster, report.objective)
 
     offer()
+    deadline = deadline if sweep_until is None else min(deadline, sweep_until)
     for _ in range(max_sweeps):
         changed = 0
         members = list(range(n))

@@ -40,10 +40,11 @@ WHOLE = 0.999  # an LP value at or above this is a whole schedule
 
 
 def _pick(sol: LpSolution, fixed: dict[int, Column],
-          rng: random.Random | None = None) -> dict[int, Column]:
+          rng: random.Random | None = None, batch: int = 1) -> dict[int, Column]:
     """The members to fix now and their schedules: those the LP already gives one whole
-    schedule, or (none) the heaviest fractional pick — with ``rng``, a pick drawn with
-    probability in proportion to its weight (repair moves: the same LP rounds differently)."""
+    schedule, or (none) the ``batch`` heaviest fractional picks of distinct members — with
+    ``rng``, one pick drawn with probability in proportion to its weight (repair moves: the
+    same LP rounds differently)."""
     whole = {e: col for e, cols in enumerate(sol.chosen) if e not in fixed
              for col, v in cols.items() if v >= WHOLE}
     if whole:
@@ -52,14 +53,19 @@ def _pick(sol: LpSolution, fixed: dict[int, Column],
              for col, v in cols.items()]
     if rng is not None:
         (e, col), _ = rng.choices(picks, weights=[v for _, v in picks])[0]
-    else:
-        (e, col), _ = max(picks, key=lambda pick: pick[1])
-    return {e: col}
+        return {e: col}
+    out: dict[int, Column] = {}
+    for (e, col), _ in sorted(picks, key=lambda pick: -pick[1]):
+        if e not in out:
+            out[e] = col
+            if len(out) >= batch:
+                break
+    return out
 
 
 def dive(pool: ColumnPool, pricers: list, deadline: float,
          halt: Callable[[], bool] = lambda: False, seed: int = 0, randomize: bool = False,
-         fixed: dict[int, Column] | None = None) -> Assignments | None:
+         fixed: dict[int, Column] | None = None, batch: int = 1) -> Assignments | None:
     """One dive from the pool's current LP (members in ``fixed`` already fixed in the pool);
     the roster it ends at (None when it ran out of time or was halted). Column generation
     re-converges after each fix. The pool is left unfixed, with every column generated."""
@@ -71,7 +77,7 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
                              fixed=fixed)
             if state.solution is None or halt() or time.monotonic() >= deadline:
                 return None
-            for e, col in _pick(state.solution, fixed, rng).items():
+            for e, col in _pick(state.solution, fixed, rng, batch).items():
                 fixed[e] = col
                 pool.fix(e, col)
     finally:
@@ -108,7 +114,8 @@ class Phase:
 
 def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: float,
                  deadline: float, halt: Callable[[], bool],
-                 on_bound: Callable[[float], None], seed: int = 0) -> Phase:
+                 on_bound: Callable[[float], None], seed: int = 0,
+                 dive_batch_per: int = 20) -> Phase:
     """Column generation from the incumbent's schedules to the root LP (its bounds go to
     ``on_bound``, rounded up), then one dive (ending by ``dive_until``) whose roster is
     offered to ``inc``. The phase hands on the guide and the repair move for the LNS."""
@@ -134,7 +141,8 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
         phase.fixing = lambda ub: reduced_cost_fixing(pool, pricers, root, ub)
         phase.master = partial(best_from_pool, pool, root)
     if state.converged and not halt():
-        found = dive(pool, pricers, dive_until, halt=halt, seed=seed)
+        found = dive(pool, pricers, dive_until, halt=halt, seed=seed,
+                     batch=max(1, len(problem.staff) // dive_batch_per))
         if found is not None:
             phase.dive = check_roster(problem, found).objective
             log.info("dive: %d at %.1f s", phase.dive, time.monotonic() - started)

@@ -25,7 +25,9 @@ from actors.solve.schema import RosterProblem, SolveOptions
 EXTRAS_MAX_DAYS = 84  # flow and window cuts only up to this horizon
 EXACT_MAX_TERMS = 2_500_000  # the full CP-SAT search only below this many estimated terms
 BYTES_PER_TERM = 400  # CP-SAT's memory per model term with two workers, roughly
-COLGEN_MAX_DAYS = 84  # column generation (exact DP pricing) only up to this horizon
+COLGEN_MAX_DAYS = 84  # column generation (exact DP pricing) only up to this horizon ...
+COLGEN_MAX_CELLS = 30_000  # ... and this many staff x days x shift types (a pricing round
+# over Instance 13's 60,480 cells takes 8 s on a quiet core, 25 s on a loaded one)
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
 
@@ -54,11 +56,12 @@ class Plan:
     first_beams: tuple[int, ...] = (1, 4, 0)  # construction's greedy pass (0: exact DP)
     sweep_beams: tuple[int, ...] = (4,)  # ... its best-response sweeps
     type_limit: int = 0  # ... each DP first with only this many shift types (0: all)
-    construct_share: float = 0.5  # the construction's sweeps end by this share
+    construct_share: float = 0.1  # the construction's sweeps end by this share
     first_limit_s: float = 2.0  # CP-SAT's single-worker first roster (fallback)
     stall_s: float = 15.0  # the exact search hands its core over when its bound has not
     stall_gap: float = 0.02  # moved for this long and the gap is still this wide
     dive_end: float = 0.85  # the dive must end by this share of the time limit
+    dive_batch_per: int = 20  # the dive fixes one member per this many at a step (at least 1)
     master_at: float = 0.3  # the restricted master IP runs between these shares ...
     master_end: float = 0.8
     master_gap: float = 0.005  # ... when the incumbent is within this share above the LP
@@ -131,10 +134,12 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         notes.append(f"the full model (~{terms:,} terms, ~{terms * BYTES_PER_TERM >> 20} MB for "
                      "CP-SAT) is over the memory budget: no exact search and no proof; "
                      "construction, best responses and the LNS run")
-    if plan.colgen and days > COLGEN_MAX_DAYS:
-        changes["colgen"] = False
-        notes.append(f"{days} days: no column generation (its exact pricing is too slow), so "
-                     "no lower bound beyond CP-SAT's")
+    cells = len(problem.staff) * days * len(problem.shifts)
+    if plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
+        changes.update(colgen=False, construct_share=0.5)  # the sweeps improve instead
+        notes.append(f"{days} days x {len(problem.staff)} staff x {len(problem.shifts)} shift "
+                     "types: no column generation (its exact pricing is too slow), so no "
+                     "lower bound beyond CP-SAT's")
     if days > LONG_DAYS:
         changes.update(first_beams=(1, 2, 4, 8), type_limit=3,
                        sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))

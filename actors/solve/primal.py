@@ -35,16 +35,17 @@ def lns_worker(search: Search, plan: Plan, seed: int) -> LnsWorker:
 
 
 def construct_first(search: Search, plan: Plan, options: SolveOptions, deadline: float) -> None:
-    """The construction (greedy schedules, then best-response sweeps until
+    """The construction (greedy schedules by the deadline, then best-response sweeps until
     ``plan.construct_share`` of the time limit): every roster it improves to is offered to
     the incumbent; a member without any valid schedule stops the solve as infeasible."""
     from actors.solve.construct import construct
 
     if not plan.construct or search.inc.roster is not None or search.finished():
         return
-    until = min(deadline, search.started + plan.construct_share * options.time_limit_s)
+    until = search.started + plan.construct_share * options.time_limit_s
     built = construct(
-        search.problem, until, seed=options.seed, first_beams=plan.first_beams,
+        search.problem, deadline, sweep_until=until, seed=options.seed,
+        first_beams=plan.first_beams,
         sweep_beams=plan.sweep_beams, type_limit=plan.type_limit,
         on_roster=lambda r, obj: search.inc.offer(search.problem, r, None, "construct",
                                                   search.elapsed()),
@@ -89,7 +90,7 @@ def _colgen(search: Search, lns: LnsWorker, plan: Plan, options: SolveOptions,
         phase = colgen_phase(
             lns.rm, search.inc, started, min(deadline, started + plan.dive_end * limit),
             deadline, halt=lambda: search.finished() or lns.halt.is_set(),
-            on_bound=search.on_bound, seed=options.seed)
+            on_bound=search.on_bound, seed=options.seed, dive_batch_per=plan.dive_batch_per)
     except MasterLpFailed as exc:  # the bound and rosters found so far stay
         log.warning("column generation stopped: %s", exc)
     else:
