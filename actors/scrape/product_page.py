@@ -1,13 +1,20 @@
 """Product fields from ordinary page markup, for pages whose structured data lacks them.
 
-Three sources, each tagged in the product's ``sources``:
+Each source is tagged in the product's ``sources``, and structured data (``json-ld``,
+``microdata``, ``rdfa``: see ``products.py``) always wins over them:
 
 * ``meta``: ``product:price:amount`` / ``og:price:amount`` / ``product:price:currency`` /
   ``product:availability`` / ``product:retailer_item_id`` / ``product:brand`` … tags;
 * ``itemprop``: ``itemprop`` attributes outside any microdata item (``<meta itemprop="price">``
   on a page without ``itemscope``), which microdata parsers ignore;
-* ``page``: what a shopper sees: the price next to the add-to-cart button, a stock phrase
-  near it, labelled identifiers ("SKU: …", "Art.-Nr.", "EAN", "MPN"), a hidden sku input.
+* ``page``: what a shopper sees: the price next to the add-to-cart button (or under the
+  product heading), a stock phrase near it, ``price=`` / ``data-sku=`` attributes on the cart
+  control, labelled identifiers ("SKU: …", "Art.-Nr.", "EAN", "MPN", a "Brand" table row), a
+  hidden ``sku`` / ``ASIN`` input;
+* ``script``: the ``"sku": "…"`` most often given in inline scripts (shop analytics);
+* ``url``: a long number in the page URL that the page repeats outside URLs (a listing id).
+
+A shown price with an enabled cart control and no stock phrase counts as ``InStock``.
 """
 
 from __future__ import annotations
