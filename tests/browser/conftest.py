@@ -15,8 +15,8 @@ import pytest
 from browser_support import DESKTOP, Tab, chromium_path
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+@pytest.fixture(scope="module")  # sync Playwright runs an event loop on the main thread:
+def browser() -> Iterator[object]:  # closed with the module, not left to later tests
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

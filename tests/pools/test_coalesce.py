@@ -4,6 +4,7 @@ and each still gets exactly its own reply or error."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis.asyncio
@@ -19,6 +20,13 @@ return redis.call('rpush', KEYS[1], ARGV[1])
 """
 
 
+def _in_new_loop(coro) -> object:
+    """``asyncio.run`` on a thread of its own: the browser tests' sync Playwright keeps an
+    event loop running on the main thread for the session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _run(redis_url: str, body) -> object:
     async def main() -> object:
         client = redis.asyncio.Redis.from_url(redis_url)
@@ -28,7 +36,7 @@ def _run(redis_url: str, body) -> object:
         finally:
             await client.aclose()
 
-    return asyncio.run(main())
+    return _in_new_loop(main())
 
 
 def test_calls_made_together_go_out_in_one_pipeline_each_with_its_own_reply(redis_url):
@@ -79,7 +87,7 @@ def test_a_connection_failure_reaches_every_caller_of_that_flush():
         finally:
             await client.aclose()
 
-    outcomes = asyncio.run(body())
+    outcomes = _in_new_loop(body())
     assert len(outcomes) == 3
     assert all(isinstance(o, RedisConnectionError) for o in outcomes), outcomes
 
