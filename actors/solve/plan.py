@@ -23,8 +23,13 @@ from actors.solve.schema import RosterProblem, SolveOptions
 
 # Size thresholds (measured on the benchmark: see docs/solver.md, "Plan").
 EXTRAS_MAX_DAYS = 84  # flow and window cuts only up to this horizon
-EXACT_MAX_TERMS = 2_500_000  # the full CP-SAT search only below this many estimated terms
-BYTES_PER_TERM = 400  # CP-SAT's memory per model term with two workers, roughly
+EXACT_MAX_TERMS = 1_200_000  # the full CP-SAT search only below this many estimated terms
+EXACT_MAX_DAYS = 84  # ... and on horizons up to this
+BYTES_PER_TERM = 2_800  # peak process memory per estimated term with the exact search
+# (measured with the exact search: Instance 13, 1.9 M terms, 5.3 GB; Instance 20, 182 days,
+# 0.64 M terms, 6.3 GB — part of both was the LNS's uncollected model copies, fixed since
+# (lns.GC_EVERY), so these limits are conservative; the exact search found no roster and no
+# useful bound on either in 120 / 300 s)
 COLGEN_MAX_DAYS = 84  # column generation (exact DP pricing) only up to this horizon ...
 COLGEN_MAX_CELLS = 30_000  # ... and this many staff x days x shift types (a pricing round
 # over Instance 13's 60,480 cells takes 8 s on a quiet core, 25 s on a loaded one)
@@ -129,11 +134,12 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      f"window cuts (they take minutes to build above {EXTRAS_MAX_DAYS} days)")
     terms = estimate_terms(problem, flags)
     changes.update(flags=flags, estimated_terms=terms, estimated_bytes=terms * BYTES_PER_TERM)
-    if plan.exact and terms > EXACT_MAX_TERMS:
+    if plan.exact and (terms > EXACT_MAX_TERMS or days > EXACT_MAX_DAYS):
         changes["exact"] = False
-        notes.append(f"the full model (~{terms:,} terms, ~{terms * BYTES_PER_TERM >> 20} MB for "
-                     "CP-SAT) is over the memory budget: no exact search and no proof; "
-                     "construction, best responses and the LNS run")
+        notes.append(f"the full model ({days} days, ~{terms:,} terms, ~"
+                     f"{terms * BYTES_PER_TERM >> 20} MB with CP-SAT) is over the memory "
+                     "budget: no exact search and no proof; the construction's sweeps and "
+                     "two LNS threads run instead")
     cells = len(problem.staff) * days * len(problem.shifts)
     if plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
         changes.update(colgen=False, construct_share=0.5)  # the sweeps improve instead
