@@ -161,8 +161,8 @@ def solve(
     solver, code = None, cp_model.UNKNOWN
     try:
         if plan.exact:
-            solver, code = _run_exact(search, plan, options, workers - with_lns, should_stop,
-                                      deadline, done, handed)
+            solver, code = _run_exact(search, plan, options, workers - with_lns, with_lns,
+                                      should_stop, deadline, done, handed)
             if code == cp_model.OPTIMAL or (code == cp_model.INFEASIBLE and not search.restarts):
                 search.over = True  # proved, or no roster exists: the primal thread ends too
                 search.stop_all()
@@ -180,7 +180,8 @@ def solve(
 
 
 def _run_exact(search: Search, plan: Plan, options: SolveOptions, workers: int,
-               should_stop: StopFn | None, deadline: float, done: threading.Event,
+               with_lns: bool, should_stop: StopFn | None, deadline: float,
+               done: threading.Event,
                handed: threading.Event) -> tuple[cp_model.CpSolver | None, int]:
     """Build the full model (hinted by a roster found meanwhile) and run the exact search."""
     rm = build_model(search.problem, plan.flags)
@@ -191,7 +192,7 @@ def _run_exact(search: Search, plan: Plan, options: SolveOptions, workers: int,
     add_hints(rm, options.hint or roster)
     search.rm = rm
     search.stoppers.append(search.stop_exact)
-    if plan.lns and plan.lns_handover and workers == 1 and options.workers != 1:
+    if with_lns and plan.lns_handover and workers == 1:
         threading.Thread(target=_watch_stall, daemon=True,
                          args=(search, plan, done, handed)).start()
     return _exact(search, options, plan, workers, should_stop, deadline, handed)

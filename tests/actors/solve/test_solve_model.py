@@ -181,3 +181,32 @@ def test_the_exact_search_restricts_again_below_a_better_roster_and_then_proves_
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = 60
     assert solver.solve(search.rm.model) == cp_model.INFEASIBLE  # nothing below 828
+
+
+def test_without_an_exact_search_the_solve_returns_the_constructions_checked_roster() -> None:
+    problem = instance(4)
+    result = solve(problem, SolveOptions(time_limit_s=600, workers=2),
+                   plan=Plan(exact=False, lns=False, colgen=False))
+    assert result.status == SolveStatus.FEASIBLE and result.time_to_first_s is not None
+    assert result.checked.feasible and result.checked.objective == result.objective
+    assert result.wall_time_s < 600  # it ends when the sweeps converge, not at the limit
+
+
+def test_a_long_horizon_gets_a_roster_and_a_result_that_says_what_was_left_out() -> None:
+    days = 120
+    problem = RosterProblem.model_validate({
+        "horizon": {"days": days},
+        "shifts": [{"id": "D", "length_minutes": 480, "cannot_follow": ["N"]},
+                   {"id": "N", "length_minutes": 480}],
+        "staff": [{"id": f"E{i}", "max_consecutive_shifts": 5, "min_consecutive_shifts": 2,
+                   "min_consecutive_days_off": 2, "max_weekends": 10,
+                   "min_total_minutes": 480 * 60, "max_total_minutes": 480 * 80}
+                  for i in range(6)],
+        "cover": [{"day": d, "shift_id": s, "requirement": 2} for d in range(days)
+                  for s in ("D", "N")],
+    })
+    result = solve(problem, SolveOptions(time_limit_s=600, workers=1))  # the construction only
+    assert result.status == SolveStatus.FEASIBLE
+    assert result.checked.feasible and result.checked.objective == result.objective
+    assert any("no exact search" in n for n in result.notes)
+    assert any("column generation" in n for n in result.notes)
