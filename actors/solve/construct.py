@@ -77,6 +77,9 @@ class _Cover:
             self.base[sid[q.staff_id], q.day, hid[q.shift_id]] -= q.weight
         for q in problem.shift_off_requests:
             self.base[sid[q.staff_id], q.day, hid[q.shift_id]] += q.weight
+        self.on_total = np.zeros(len(problem.staff))  # what a member pays working no request
+        for q in problem.shift_on_requests:
+            self.on_total[sid[q.staff_id]] += q.weight
 
     def weights(self, e: int) -> np.ndarray:
         """Member ``e``'s cell weights against the current counts (``e`` not counted)."""
@@ -86,6 +89,13 @@ class _Cover:
                             self.over[rows])
         np.add.at(w.reshape(-1), self.flat[e], marginal)
         return w
+
+    def penalty(self, cols: list[Column]) -> float:
+        """The roster's objective from the counts and each member's request costs."""
+        short = np.maximum(0, self.req - self.count)
+        extra = np.maximum(0, self.count - self.req)
+        total = float(short @ self.under + extra @ self.over) + float(self.on_total.sum())
+        return total + sum(_cost(self.base[e], col) for e, col in enumerate(cols))
 
     def move(self, e: int, col: Column | None, sign: int) -> None:
         """Count (``sign`` 1) or uncount (-1) member ``e`` working ``col``."""
@@ -160,13 +170,14 @@ def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
 def construct(problem: RosterProblem, deadline: float, seed: int = 0,
               first_beams: tuple[int, ...] = (1, 4, 0), sweep_beams: tuple[int, ...] = (4,),
               max_sweeps: int = 50, pricers: list | None = None, type_limit: int = 0,
-              sweep_until: float | None = None,
+              sweep_until: float | None = None, kicks: bool = False,
               on_roster: Callable[[Assignments, int], None] | None = None,
               halt: Callable[[], bool] = lambda: False) -> Construction:
     """A greedy roster (by ``deadline``), then best-response sweeps until no member
     improves, ``max_sweeps``, ``sweep_until`` (default: ``deadline``) or ``halt()``;
     ``on_roster`` gets the greedy roster and each sweep's better one (with its objective,
-    recomputed by the checker)."""
+    recomputed by the checker). ``kicks``: once the sweeps have converged, ruin and recreate
+    until ``sweep_until`` (:func:`_kick`)."""
     from actors.solve.checker import check_roster
     from actors.solve.colgen import make_pricers, roster_of_columns
 
@@ -224,7 +235,48 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
             offer()
         if not changed or halt() or time.monotonic() >= deadline:
             break
+    while kicks and not halt() and time.monotonic() < deadline:
+        if _kick(cover, cols, pricers, rng, sweep_beams, type_limit, deadline, halt):
+            out.moves += 1
+            offer()
     return _finish(out, started)
+
+
+def _kick(cover: _Cover, cols: list, pricers: list, rng: random.Random,
+          beams: tuple[int, ...], type_limit: int, deadline: float,
+          halt: Callable[[], bool]) -> bool:
+    """Ruin and recreate: take 5-20 % of the members out, put them back one by one in random
+    order by best response, then re-plan each once more; keep the result when the objective
+    is no worse (sideways moves cross plateaus), else undo. True when it fell."""
+    n = len(cols)
+    chosen = rng.sample(range(n), min(n, max(2, round(rng.uniform(0.05, 0.2) * n))))
+    before = cover.penalty(cols)
+    saved = {e: cols[e] for e in chosen}
+    for e in chosen:
+        cover.move(e, cols[e], -1)
+    placed: set[int] = set()
+    for e in chosen + chosen:
+        if halt() or time.monotonic() >= deadline:
+            break
+        if e in placed:
+            cover.move(e, cols[e], -1)
+        col, _ = _best(pricers[e], cover.weights(e), beams, rng.randrange(1 << 30), 1.0,
+                       type_limit, cols[e])
+        if col is not None:
+            cols[e] = col
+        cover.move(e, cols[e], 1)
+        placed.add(e)
+    for e in chosen:
+        if e not in placed:  # cut short: back as it was
+            cover.move(e, cols[e], 1)
+    after = cover.penalty(cols)
+    if after <= before:
+        return after < before
+    for e in chosen:
+        cover.move(e, cols[e], -1)
+        cols[e] = saved[e]
+        cover.move(e, cols[e], 1)
+    return False
 
 
 def _finish(out: Construction, started: float) -> Construction:

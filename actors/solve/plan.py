@@ -61,6 +61,7 @@ class Plan:
     first_beams: tuple[int, ...] = (1, 4, 0)  # construction's greedy pass (0: exact DP)
     sweep_beams: tuple[int, ...] = (4,)  # ... its best-response sweeps
     type_limit: int = 0  # ... each DP first with only this many shift types (0: all)
+    kicks: bool = False  # ... then ruin-and-recreate kicks until construct_share
     construct_share: float = 0.1  # the construction's sweeps end by this share
     first_limit_s: float = 2.0  # CP-SAT's single-worker first roster (fallback)
     stall_s: float = 15.0  # the exact search hands its core over when its bound has not
@@ -142,7 +143,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "two LNS threads run instead")
     cells = len(problem.staff) * days * len(problem.shifts)
     if plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
-        changes.update(colgen=False, construct_share=0.5)  # the sweeps improve instead
+        changes.update(colgen=False, construct_share=0.5, kicks=True)  # the sweeps and
+        # kicks improve instead
         notes.append(f"{days} days x {len(problem.staff)} staff x {len(problem.shifts)} shift "
                      "types: no column generation (its exact pricing is too slow), so no "
                      "lower bound beyond CP-SAT's")

@@ -46,7 +46,7 @@ def construct_first(search: Search, plan: Plan, options: SolveOptions, deadline:
     built = construct(
         search.problem, deadline, sweep_until=until, seed=options.seed,
         first_beams=plan.first_beams,
-        sweep_beams=plan.sweep_beams, type_limit=plan.type_limit,
+        sweep_beams=plan.sweep_beams, type_limit=plan.type_limit, kicks=plan.kicks,
         on_roster=lambda r, obj: search.inc.offer(search.problem, r, None, "construct",
                                                   search.elapsed()),
         halt=search.finished)

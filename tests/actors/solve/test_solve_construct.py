@@ -68,3 +68,31 @@ def test_a_deadline_already_past_gives_no_roster_and_returns_at_once() -> None:
     started = time.monotonic()
     built = construct(instance(8), started - 1)
     assert built.roster is None and not built.infeasible
+
+
+def test_the_constructions_own_objective_count_is_the_checkers() -> None:
+    from actors.solve.colgen import columns_of
+    from actors.solve.construct import _Cover
+
+    problem = instance(9)
+    built = construct(problem, time.monotonic() + NO_DEADLINE)
+    cover = _Cover(problem)
+    cols = columns_of(problem, built.roster)
+    for e, col in enumerate(cols):
+        cover.move(e, col, 1)
+    assert cover.penalty(cols) == check_roster(problem, built.roster).objective
+
+
+def test_kicks_only_ever_hand_on_better_valid_rosters() -> None:
+    problem = instance(5)
+    seen: list[int] = []
+
+    def record(roster, objective: int) -> None:
+        assert check_roster(problem, roster).objective == objective
+        seen.append(objective)
+
+    started = time.monotonic()
+    built = construct(problem, started + NO_DEADLINE, sweep_until=started + 2, kicks=True,
+                      on_roster=record)
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
+    assert built.objective == seen[-1]
