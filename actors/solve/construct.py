@@ -36,6 +36,7 @@ from actors.solve.schema import Assignments, RosterProblem
 log = logging.getLogger(__name__)
 Column = tuple[int, ...]
 WEEKEND_BIAS = 200.0  # added per weekend cell when a beam found no schedule
+MEMBER_LIMIT_S = 10.0  # CP-SAT on one member alone, when the DP beams found nothing
 
 
 @dataclass
@@ -167,6 +168,33 @@ def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
     return (min(cols, key=lambda c: _cost(w, c)) if cols else None), optimal and not cols
 
 
+def _member_alone(problem: RosterProblem, e: int, limit_s: float,
+                  seed: int) -> tuple[Column | None, bool]:
+    """Any valid schedule for member ``e`` by CP-SAT on their rules alone (flow included: it
+    decides tight members fast), and whether it proved there is none."""
+    from ortools.sat.python import cp_model
+
+    from actors.solve.constraints import ModelFlags, build_model
+
+    if limit_s <= 0:
+        return None, False
+    single = problem.model_copy(update={"staff": [problem.staff[e]], "cover": [],
+                                        "shift_on_requests": [], "shift_off_requests": []})
+    rm = build_model(single, ModelFlags(symmetry=False, windows=False))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = limit_s
+    solver.parameters.random_seed = seed
+    solver.parameters.linearization_level = 2  # the flow's LP decides a tight member's minimum
+    code = solver.solve(rm.model)
+    if code == cp_model.INFEASIBLE:
+        return None, True
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False
+    return tuple(next((s for s in range(len(problem.shifts)) if solver.boolean_value(
+        rm.x[0, d, s])), -1) for d in range(problem.horizon.days)), False
+
+
 def construct(problem: RosterProblem, deadline: float, seed: int = 0,
               first_beams: tuple[int, ...] = (1, 4, 0), sweep_beams: tuple[int, ...] = (4,),
               max_sweeps: int = 50, pricers: list | None = None, type_limit: int = 0,
@@ -194,6 +222,9 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
             return _finish(out, started)
         col, none = _best(pricers[e], cover.weights(e), first_beams, seed,
                           max(0.1, min(2.0, deadline - time.monotonic())), type_limit)
+        if col is None and not none:  # the beams found nothing: CP-SAT on this member alone
+            col, none = _member_alone(problem, e, min(MEMBER_LIMIT_S,
+                                                      deadline - time.monotonic()), seed)
         if col is None:
             if none:
                 out.infeasible = (out.infeasible or []) + [problem.staff[e].id]

@@ -29,6 +29,7 @@ def _infeasible_with(problem: RosterProblem, groups: set[str] | None, limit_s: f
     solver.parameters.max_time_in_seconds = max(0.1, limit_s)
     solver.parameters.num_workers = 1  # assumptions cores come from the single-thread search
     solver.parameters.random_seed = seed
+    solver.parameters.linearization_level = 2  # long horizons: runs and minimums in the LP
     status = solver.solve(rm.model)
     if status != cp_model.INFEASIBLE:
         return False, []

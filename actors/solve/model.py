@@ -275,7 +275,8 @@ def _infeasible(search: Search, options: SolveOptions, plan: Plan,
     left = options.time_limit_s - search.elapsed()
     budget = max(1.0, min(plan.explain_s, left))
     result.conflicts = explain_infeasibility(
-        problem, options.model_copy(update={"time_limit_s": budget}))
+        problem, options.model_copy(update={"time_limit_s": budget})) or [
+        f"staff {m}: no schedule meets all of their own rules together" for m in members or []]
     result.wall_time_s = search.elapsed()
     return result
 

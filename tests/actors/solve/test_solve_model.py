@@ -210,3 +210,19 @@ def test_a_long_horizon_gets_a_roster_and_a_result_that_says_what_was_left_out()
     assert result.checked.feasible and result.checked.objective == result.objective
     assert any("no exact search" in n for n in result.notes)
     assert any("column generation" in n for n in result.notes)
+
+
+def test_a_long_horizon_with_a_member_who_cannot_be_rostered_is_explained_as_infeasible() -> None:
+    days = 120
+    problem = RosterProblem.model_validate({
+        "horizon": {"days": days},
+        "shifts": [{"id": "D", "length_minutes": 480}],
+        "staff": [{"id": "A", "max_consecutive_shifts": 5, "min_consecutive_days_off": 2,
+                   "min_total_minutes": 480 * 100},  # 100 shifts: at most 5 in every 7 days
+                  {"id": "B", "max_consecutive_shifts": 5}],
+        "cover": [{"day": d, "shift_id": "D", "requirement": 1} for d in range(days)],
+    })
+    result = solve(problem, SolveOptions(time_limit_s=600, workers=2))
+    assert result.status == SolveStatus.INFEASIBLE and result.assignments is None
+    assert "staff A: min total minutes" in result.conflicts
+    assert all(c.startswith("staff A") for c in result.conflicts)
