@@ -37,7 +37,7 @@ LP_SHARE = (0.3, 0.7)  # lp kind: the share of the staff it re-plans, drawn unif
 LP_CHANCE = 0.5  # lp kind: the chance it is picked (a back-off after misses, x0.8 down to
 # 0.1, was tried: Instance 8 ended at 1311 / 1312 / 1324 / 1405 against 1305 / 1306 without)
 LP_LIMIT_S = 5.0  # lp kind: time limit of one move
-GC_EVERY = 5  # sub-solves between two full garbage collections
+GC_CELLS = 250_000  # a full garbage collection every GC_CELLS / (model cells) sub-solves
 TARGETED = True  # staff neighbourhoods favour members who could fill a short row (else: idle)
 
 
@@ -208,6 +208,7 @@ class LnsWorker:
         self.guide: Callable[[Assignments], list[float]] | None = None
         self.repair: Repair | None = None
         self.sub_limit_s, self.lp_limit_s = SUB_LIMIT_S, LP_LIMIT_S  # the plan's budgets
+        self.gc_every = max(1, GC_CELLS // max(1, len(rm.x)))  # (a collection costs 0.1-0.3 s)
 
     def set_guide(self, guide: Callable[[Assignments], list[float]]) -> None:
         """From now on a third kind frees the members whose schedules cost most above the
@@ -318,7 +319,7 @@ class LnsWorker:
                               typed)
             solver, code = self._solve(sub, min(self.sub_limit_s, left), SUB_LINEARIZATION)
             self.steps += 1
-            if self.steps % GC_EVERY == 0:
+            if self.steps % self.gc_every == 0:
                 gc.collect()  # the model copies sit in reference cycles: without this the
                 # process grew by ~20 MB/s on a 182-day instance (2.7 GB after 100 s)
             closed = code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
