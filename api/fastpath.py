@@ -68,17 +68,17 @@ class FastSubmit:
             ["path"], registry=owner.state.service.metrics_registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self._route(scope)
-        if route is None:
+        taken = self._route(scope)
+        if taken is None:
             await self.app(scope, receive, send)
             return
+        route, key = taken
         body = await _read(receive)
         try:
             parsed = route.model.model_validate_json(body)
         except ValidationError:
             await self.app(scope, _replay(body, receive), send)  # the route answers the 422
             return
-        key = _header(scope, b"idempotency-key")
         try:
             answer = await route.submit(parsed, self.owner.state.service, key)
         except Exception as exc:  # answered as the route's error would be
@@ -87,21 +87,21 @@ class FastSubmit:
         await _json(send, 202, answer)
         self.answered.labels(scope["path"]).inc()
 
-    def _route(self, scope: Scope) -> FastRoute | None:
+    def _route(self, scope: Scope) -> tuple[FastRoute, str | None] | None:
+        """The route and Idempotency-Key of a request the fast path takes; None otherwise."""
         if not self.enabled or scope["type"] != "http" or scope["method"] != "POST":
             return None
         route = FAST_ROUTES.get(scope["path"])
         if route is None:
             return None
-        content_type = _header(scope, b"content-type") or ""
-        length = _header(scope, b"content-length")
-        key = _header(scope, b"idempotency-key")
-        if (not content_type.startswith("application/json") or length is None
+        headers = _headers(scope)
+        length, key = headers.get(b"content-length", ""), headers.get(b"idempotency-key")
+        if (not headers.get(b"content-type", "").startswith("application/json")
                 or not length.isdigit() or int(length) > self.max_bytes
                 or (key is not None and len(key) > MAX_IDEMPOTENCY_KEY)
-                or not token_ok(self.settings, _header(scope, b"authorization"))):
+                or not token_ok(self.settings, headers.get(b"authorization"))):
             return None
-        return route
+        return route, key
 
     async def _handled(self, exc: Exception, scope: Scope, receive: Receive,
                        send: Send) -> None:
@@ -113,11 +113,17 @@ class FastSubmit:
         await response(scope, receive, send)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
+#: The request headers the fast path reads.
+_WANTED = frozenset((b"content-type", b"content-length", b"idempotency-key", b"authorization"))
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The wanted headers, read in one pass (the first of a repeated one, as Starlette does)."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
 
 
 async def _read(receive: Receive) -> bytes:

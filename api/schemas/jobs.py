@@ -116,6 +116,4 @@ def accepted_body(record: dict[str, Any], created: bool = True) -> dict[str, Any
 
 
 def accepted(record: dict[str, Any], created: bool = True) -> Accepted:
-    job_id = record["id"]
-    return Accepted(job_id=job_id, status=record["status"], created=created,
-                    links={"self": f"/v1/jobs/{job_id}", "result": f"/v1/jobs/{job_id}/result"})
+    return Accepted(**accepted_body(record, created))
