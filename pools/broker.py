@@ -21,7 +21,6 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 from dramatiq.results.backends.redis import RedisBackend
-from periodiq import PeriodiqMiddleware
 
 from config.queues import ALL_QUEUES
 from config.settings import Settings
@@ -104,7 +103,6 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> dramatiq.Bro
         Recycle(settings.pools.max_tasks_per_child, supervised=settings.pools.current is not None),
         Resources(),
         ParentWatch(),
-        PeriodiqMiddleware(skip_delay=30),
     ):
         broker.add_middleware(middleware)
     lifecycle.on_finished("book-keeping", lambda store, record: through_outage(

@@ -169,7 +169,7 @@ def check_command(argv: list[str]) -> str:
     """Fail unless argv is a command this repo really provides; returns what it runs."""
     program, args = Path(argv[0]).name, argv[1:]
     checks = {"repertory": _check_repertory, "dramatiq": _check_dramatiq,
-              "periodiq": _check_periodiq, "uvicorn": _check_uvicorn}
+              "uvicorn": _check_uvicorn}
     assert program in checks, f"unknown program {argv[0]!r}"
     return checks[program](args)
 
@@ -206,16 +206,6 @@ def _check_dramatiq(args: list[str]) -> str:
     unknown = set(ns.queues) - set(ALL_QUEUES)
     assert not unknown, f"unknown queues {unknown}"
     return "queues:" + ",".join(ns.queues)
-
-
-def _check_periodiq(args: list[str]) -> str:
-    import importlib.util
-
-    import periodiq
-
-    ns = _parse(periodiq.make_argument_parser(), args)
-    assert importlib.util.find_spec(ns.broker) is not None, f"no module {ns.broker!r}"
-    return "scheduler"
 
 
 def _check_uvicorn(args: list[str]) -> str:

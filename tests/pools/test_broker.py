@@ -42,7 +42,7 @@ def test_the_middleware_stack_orders_job_state_before_retries_and_results():
     broker = build_broker(Settings(), set_global=False)
     names = [type(m).__name__ for m in broker.middleware]
     for expected in ("AgeLimit", "TimeLimit", "ShutdownNotifications", "Callbacks",
-                     "Pipelines", "CurrentMessage", "Results", "PeriodiqMiddleware"):
+                     "Pipelines", "CurrentMessage", "Results"):
         assert expected in names
     assert names.index("JobState") < names.index("TypedRetries") < names.index("Results")
     assert names[0] == "Recovery", "it must see every message a thread takes"
