@@ -3,7 +3,8 @@
 Contract:
 
 * ``add`` never blocks the worker thread: the item is queued for the committer thread.
-  ``move_now`` (a job's start) waits for its commit; threads starting at once share it.
+  (A job's start is not made here: the worker thread needs its answer before it runs the job,
+  and a hand-off to this thread and back costs more CPU than the round trip it would share.)
 * A message's move (if it has a job record) and its ack (or nack) are sent in the same
   MULTI/EXEC, so the record and the broker always agree: the job is never acknowledged without
   its outcome, nor finished while its message is still pending. Items queued while a commit
@@ -40,8 +41,6 @@ class Item:
     command: str  # "ack" or "nack"; "" for a move alone
     move: tuple[str, str, dict[str, Any]] | None = None  # (job id, event, fields)
     replies: list[Any] = field(default_factory=list)
-    waiter: threading.Event | None = None  # set once committed, for a caller that waits
-    moved: Moved | None = None
     commands: int = 0
 
     @property
@@ -70,16 +69,6 @@ class Committer:
             self._queue.append(item)
             self._cond.notify()
             return True
-
-    def move_now(self, job_id: str, event: str, **fields: Any) -> Moved:
-        """Make a move in the next commit and wait for it: threads starting jobs at the same
-        time share one round trip."""
-        item = Item("", None, "", (job_id, event, fields), waiter=threading.Event())
-        if self.add(item):
-            item.waiter.wait()
-            if item.moved is not None:
-                return item.moved
-        return self.move(job_id, event, **fields)  # closed, or the commit failed
 
     def move(self, job_id: str, event: str, **fields: Any) -> Moved:
         """A move made here and now (the committer closed), riding out an outage."""
@@ -111,9 +100,6 @@ class Committer:
                                what=f"committing {len(batch)} finished message(s)")
             except Exception:  # a bug: leave them unacked, the audit requeues them
                 log.exception("could not commit %d finished message(s)", len(batch))
-            for item in batch:
-                if item.waiter is not None:
-                    item.waiter.set()
             with self._cond:
                 self._inflight = []
                 self._cond.notify_all()
@@ -129,10 +115,10 @@ class Committer:
             dispatch.sha = self.broker.client.script_load(dispatch.script)
         for item in batch:
             if item.move is not None and item.replies:
-                item.moved = self.store.moved(item.move[0], item.replies[0])
+                self.store.moved(item.move[0], item.replies[0])
 
     def _queue_item(self, pipe: Any, item: Item, now: int) -> None:
-        """A finished job's move and ack as one script; a start alone; a bare ack or nack
+        """A finished job's move and ack as one script; a move alone; a bare ack or nack
         as Dramatiq's own command."""
         broker, ack = self.broker, item.command == "ack" and item.move is not None
         item.commands = 0

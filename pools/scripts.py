@@ -25,8 +25,9 @@ local key, prefix, event, now, ttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumbe
 
 local function log_event(k, entry, from, to)
   local ek = k .. ':events'
-  redis.call('rpush', ek, cjson.encode(entry))
-  redis.call('ltrim', ek, -EVENTS_KEPT, -1)
+  if redis.call('rpush', ek, cjson.encode(entry)) > EVENTS_KEPT then
+    redis.call('ltrim', ek, -EVENTS_KEPT, -1)
+  end
   if TERMINAL[to] then redis.call('expire', ek, ttl)
   elseif TERMINAL[from] then redis.call('persist', ek) end
 end

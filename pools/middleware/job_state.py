@@ -61,15 +61,14 @@ class JobState(Middleware):
             log.warning("finished messages not committed at shutdown: the broker requeues them")
 
     def before_process_message(self, broker: Any, message: Any) -> None:
-        """One round trip: ``start`` is refused for a finished job and becomes ``stop`` when
-        the cancel flag is set (see ``pools.lifecycle``)."""
+        """One round trip, made here (the thread needs the answer before it runs the job):
+        ``start`` is refused for a finished job and becomes ``stop`` when the cancel flag is
+        set (see ``pools.lifecycle``)."""
         job_id = message.message_id
         fields = {"started_at": time.time(), "error_type": None, "error_message": None,
                   "worker": f"{_HOST}:{os.getpid()}"}  # on the attempt's timeline entry
-        committer = getattr(broker, "committer", None)
-        moved = (committer.move_now(job_id, "start", **fields) if committer is not None
-                 else through_outage(lambda: self.store.move(job_id, "start", **fields),
-                                     what=f"recording the start of job {job_id}"))
+        moved = through_outage(lambda: self.store.move(job_id, "start", **fields),
+                               what=f"recording the start of job {job_id}")
         if moved.previous is None:
             return  # no record: an internal message (webhook, RPC)
         if moved.applied and moved.event == "start":
