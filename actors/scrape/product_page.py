@@ -8,11 +8,12 @@ Each source is tagged in the product's ``sources``, and structured data (``json-
 * ``itemprop``: ``itemprop`` attributes outside any microdata item (``<meta itemprop="price">``
   on a page without ``itemscope``), which microdata parsers ignore;
 * ``page``: what a shopper sees: the price next to the add-to-cart button (or under the
-  product heading), a stock phrase near it, ``price=`` / ``data-sku=`` attributes on the cart
-  control, labelled identifiers ("SKU: …", "Art.-Nr.", "EAN", "MPN", a "Brand" table row), a
-  hidden ``sku`` / ``ASIN`` input;
-* ``script``: the ``"sku": "…"`` most often given in inline scripts (shop analytics);
-* ``url``: a long number in the page URL that the page repeats outside URLs (a listing id).
+  product heading), a stock phrase near it, ``price=`` attributes on the cart control,
+  labelled identifiers ("EAN", "MPN", a "Brand" table row).
+
+The sku is chosen among every identifier the page gives (structured data, labelled codes,
+attributes, scripts, the URL) by ``identifiers.py``; its source is the family that weighs
+most for the chosen value (a markup syntax, ``page``, ``script`` or ``url``).
 
 A shown price with an enabled cart control and no stock phrase counts as ``InStock``.
 """
@@ -21,10 +22,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from lxml.html import HtmlElement
 
+from actors.scrape.identifiers import product_sku
 from actors.scrape.prices import currency_code, parse_amount, parse_price
 from actors.scrape.products import FIELDS, Product, availability_term, from_structured
 from actors.scrape.structured import Entity
@@ -41,7 +42,8 @@ _META = {
     "product:ean": "gtin", "product:gtin": "gtin", "product:upc": "gtin", "product:isbn": "gtin",
 }
 _ITEMPROP = {"price": "price", "lowprice": "price", "pricecurrency": "currency",
-             "availability": "availability", "sku": "sku", "mpn": "mpn", "gtin13": "gtin",
+             "availability": "availability", "sku": "sku", "productid": "product_id",
+             "mpn": "mpn", "gtin13": "gtin",
              "gtin": "gtin", "gtin12": "gtin", "gtin14": "gtin", "gtin8": "gtin",
              "brand": "brand"}
 _CART = re.compile(
@@ -54,7 +56,6 @@ _CART_WORD = re.compile(r"\s*(?:comprar|kaufen|acheter|купить|buy|in den w
                         r"add to cart|add to basket|add to bag)\s*", re.I)
 _ATTRIBUTES = {"price": "price", "data-price": "price", "data-product-price": "price",
                "brand": "brand", "data-brand": "brand", "data-product-brand": "brand",
-               "sku": "sku", "data-sku": "sku", "data-product-sku": "sku",
                "currency": "currency", "data-currency": "currency"}
 _OUTSIDE = re.compile(r"header|mini-?cart|nav|footer|cookie|wishlist|compare", re.I)
 _NOT_PAID = re.compile(r"old|was|strike|regular|list|before|orig|uvp|rrp|msrp|cross|save|"
@@ -68,19 +69,14 @@ _OUT = ("out of stock", "sold out", "ausverkauft", "nicht lieferbar", "nicht ver
         "нет в наличии", "niedostępny", "esgotado", "uitverkocht", "在庫切れ", "품절",
         "currently unavailable", "no longer available")
 _LABELS = {
-    "sku": r"sku|asin|art(?:ikel)?\.?\s*-?\s*nr\.?|artikelnummer|item\s*(?:#|no\.?|number)|"
-           r"product\s*(?:code|no\.?|number)|r[ée]f(?:[ée]rence)?\.?|c[óo]d(?:igo|ice)?\.?|"
-           r"артикул|код товара|код|bestellnummer|best\.-nr\.?",
     "mpn": r"mpn|herstellernummer|hersteller-nr\.?|part\s*(?:no\.?|number)|mfr\.?\s*part|"
            r"model(?:l|o)?\s*(?:#|no\.?|number|nr\.?)?",
     "gtin": r"ean|gtin|upc|isbn|ean-?13",
     "brand": r"brand|marke|marque|marca|hersteller|бренд|производитель",
 }
 _ID = r"(?=[A-Za-z._/-]*\d)[A-Za-z0-9][A-Za-z0-9._/-]{2,40}"
-_VALUE = {"sku": _ID, "mpn": _ID, "gtin": r"\d{8,14}",
+_VALUE = {"mpn": _ID, "gtin": r"\d{8,14}",
           "brand": r"[^\W\d_][\w&'.+-]*(?: [\w&'.+-]+){0,3}"}
-_SCRIPT_SKU = re.compile(r"""["']sku["']\s*:\s*["']([A-Za-z0-9][\w./-]{2,40})["']""")
-_HIDDEN_SKU = ("sku", "asin", "product_sku", "productsku", "product-sku")
 
 
 def _visible(el: HtmlElement) -> str:
@@ -276,7 +272,7 @@ def _anchor(tree: HtmlElement) -> tuple[HtmlElement | None, bool]:
 
 def page_fields(tree: HtmlElement, product_page: bool) -> Fields:
     """What a shopper sees: price and stock by the cart button (or the product heading),
-    labelled identifiers, a hidden sku input."""
+    labelled brand, mpn and gtin."""
     anchor, is_cart = _anchor(tree)
     if anchor is None or not (is_cart or product_page):
         return {}
@@ -292,46 +288,17 @@ def page_fields(tree: HtmlElement, product_page: bool) -> Fields:
     if stock or is_cart or "price" in found:
         # A shown price with an enabled cart control (or no stock phrase) is an offer in stock.
         found["availability"] = (stock or ("OutOfStock" if disabled else "InStock"), "page")
-    for el in tree.xpath("//input[@type='hidden'][@name or @id]")[:500]:
-        key = (el.get("name") or el.get("id") or "").lower()
-        if key in _HIDDEN_SKU and (value := (el.get("value") or "").strip()):
-            found.setdefault("sku", (value[:100], "page"))
     for field, value in labelled_fields(tree).items():
         found.setdefault(field, value)
     return found
-
-
-def script_sku(tree: HtmlElement) -> str | None:
-    """The value most often given as ``"sku": "…"`` in the page's inline scripts (shop
-    analytics such as ``ShopifyAnalytics.meta``), first seen wins a tie."""
-    counts: dict[str, int] = {}
-    for script in tree.xpath("//script[not(@src)]/text()")[:200]:
-        for value in _SCRIPT_SKU.findall(str(script)[:500_000]):
-            counts[value] = counts.get(value, 0) + 1
-    return max(counts, key=lambda v: counts[v]) if counts else None
-
-
-def url_sku(html: str, page_url: str) -> str | None:
-    """A number of 5-20 digits in the page URL's last path segments that the page also
-    states outside URLs (``data-adno="200532255"``, ``"id": 4548094738``)."""
-    try:
-        parts = urlsplit(page_url)
-    except ValueError:
-        return None
-    segments = [s for s in unquote(parts.path).split("/") if s][-2:]
-    runs = [r for piece in [*reversed(segments), parts.query]
-            for r in reversed(re.findall(r"(?<!\d)\d{5,20}(?!\d)", piece))]
-    for run in dict.fromkeys(runs):
-        if re.search(rf"(?<![\w/.=%-]){run}(?![\w/.%-])", html):
-            return run
-    return None
 
 
 def page_product(entities: list[Entity], tree: HtmlElement, html: str, page_url: str,
                  titles: list[str], og_type: str | None) -> Product | None:
     """The page's one product: structured data first, then meta tags, loose ``itemprop``s and
     what the page shows; ``None`` when nothing says the page sells something."""
-    fields = from_structured(entities, page_url, titles)
+    structured = from_structured(entities, page_url, titles)
+    fields = dict(structured)
     meta, loose = meta_fields(tree), itemprop_fields(tree)
     product_page = bool(fields) or og_type == "product" or any(
         {"price", "sku"} & found.keys() for found in (meta, loose))
@@ -341,10 +308,12 @@ def page_product(entities: list[Entity], tree: HtmlElement, html: str, page_url:
     for extra in (meta, loose, shown):
         for key, value in extra.items():
             fields.setdefault(key, value)
-    if "sku" not in fields and (sku := script_sku(tree)):
-        fields["sku"] = (sku, "script")
-    if "sku" not in fields and (sku := url_sku(html, page_url)):
-        fields["sku"] = (sku, "url")
+    markup = [(key, found[key]) for found in (structured, meta, loose)
+              for key in ("sku", "product_id", "mpn") if key in found]
+    names = [n for n in (fields.get("name", (None, ""))[0], *titles) if isinstance(n, str)]
+    fields.pop("sku", None)
+    if chosen := product_sku(markup, fields.get("gtin", (None, ""))[0], tree, page_url, names):
+        fields["sku"] = chosen
     if "brand" in fields and isinstance(brand := fields["brand"][0], str) and ":" in brand:
         fields["brand"] = (brand.rsplit(":", 1)[1].strip() or brand, fields["brand"][1])
     values = {k: v for k, (v, _) in fields.items() if k in FIELDS}

@@ -173,6 +173,7 @@ def structured_fields(node: dict, syntax: str, page_url: str) -> dict[str, tuple
         "name": text(_get(node, "name")),
         "brand": text(_get(node, "brand")) or text(_get(node, "manufacturer")),
         "sku": _identifier(node, "sku"),
+        "product_id": _identifier(node, "productID"),
         "mpn": _identifier(node, "mpn"),
         "gtin": next((g for k in _GTIN_KEYS if (g := _identifier(node, k))), None),
         "url": next(iter(urls(_get(node, "url"), page_url)), None),

@@ -45,7 +45,7 @@ def test_each_field_names_its_source() -> None:
     mechta = _page(by_host["www.mechta.kz"]).product  # no structured offer on this page
     assert mechta.sources["price"] == "page" and mechta.currency == "KZT"
     ad = _page(by_host["www.laendleanzeiger.at"]).product
-    assert ad.sources["sku"] == "url" and ad.sources["price"] == "page"
+    assert ad.sources["sku"] == "page" and ad.sources["price"] == "page"  # "Anzeige: …"
 
 
 def test_the_in_stock_offer_is_chosen_among_several() -> None:
