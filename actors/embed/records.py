@@ -19,6 +19,17 @@ LAST_INDEXED = f"{PREFIX}:images:last_indexed"
 COUNTS = f"{PREFIX}:images:counts"
 
 
+#: ARGV[1]: a status the record keeps if it has it ("" for none); then field, value pairs
+#: (the first is the status).
+_SET_STATUS_LUA = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+local first = 2
+if ARGV[1] ~= '' and redis.call('hget', KEYS[1], 'status') == ARGV[1] then first = 4 end
+if first <= #ARGV then redis.call('hset', KEYS[1], unpack(ARGV, first)) end
+return 1
+"""
+
+
 def _key(image_id: str) -> str:
     return f"{PREFIX}:image:{image_id}"
 
@@ -43,15 +54,19 @@ class ImageRecords:
         return {"image_id": image_id, **{k.decode(): json.loads(v) for k, v in raw.items()}}
 
     def set_status(self, image_id: str, status: str, **fields: Any) -> None:
-        if not self.redis.exists(_key(image_id)):
-            return  # deleted meanwhile: do not resurrect a record
-        self.put(image_id, status=status, **fields)
-        if status == INDEXED:
+        """Set ``status`` and ``fields`` in one step, unless the record is gone (deleted
+        meanwhile: never resurrect it). ``embedded`` never replaces ``indexed``: the index
+        worker may mark an image indexed before the embedding job, which handed it the
+        vector, gets to mark it embedded (the other fields are still written)."""
+        args: list[Any] = [status == EMBEDDED and json.dumps(INDEXED) or ""]
+        for name, value in {"status": status, **fields}.items():
+            args += [name, json.dumps(value)]
+        if self.redis.eval(_SET_STATUS_LUA, 1, _key(image_id), *args) and status == INDEXED:
             self.redis.set(LAST_INDEXED, time.time())
 
     def link_job(self, image_ids: list[str], job_id: str) -> None:
         for image_id in image_ids:
-            self.put(image_id, job_id=job_id)
+            self.redis.hset(_key(image_id), "job_id", json.dumps(job_id))
 
     def delete(self, image_id: str) -> bool:
         return bool(self.redis.delete(_key(image_id)))
