@@ -1,4 +1,5 @@
-"""Blue/green collections on a real Qdrant Edge store and a real Redis, without a broker."""
+"""Blue/green collections on a real Redis, without a broker, over Qdrant Edge and over
+qdrant-client (local mode: the same client calls a server gets, aliases included)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import pytest
 
 from actors.index import models
 from actors.index.bluegreen import BlueGreen, Conflict
-from actors.index.edge import EdgeStore
+from actors.index.factory import open_store
 from actors.index.models import ModelSpec
+from config.qdrant import QdrantSettings
 
 OLD = ModelSpec("tiny-clip-a", "tiny-clip", "/m/a.pt", 8)
 NEW = ModelSpec("tiny-clip-b", "tiny-clip", "/m/b.pt", 16)
@@ -25,9 +27,9 @@ def _items(vectors: list[list[float]]) -> list[tuple[str, dict, list[float]]]:
              v) for i, v in enumerate(vectors)]
 
 
-@pytest.fixture()
-def store(tmp_path):
-    opened = EdgeStore(tmp_path / "edge")
+@pytest.fixture(params=["edge", "local"])
+def store(request, tmp_path):
+    opened = open_store(QdrantSettings(mode=request.param, path=tmp_path / "qdrant"))
     yield opened
     opened.close()
 
