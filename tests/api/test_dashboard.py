@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 from html import unescape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hook_receiver import HookReceiver
 from stack_support import Stack, wait_until
 
 from pools.jobs import JobStore
@@ -140,38 +139,12 @@ def test_the_overview_and_workers_pages_show_live_numbers(stack):
     stack.http.post(f"/v1/jobs/{job_id}/cancel")
 
 
-class _Receiver:
-    """A webhook receiver answering 500 to its first POST, then 204."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls += 1
-                self.send_response(500 if receiver.calls == 1 else 204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def test_webhook_deliveries_are_listed_on_the_job_page(stack):
-    receiver = _Receiver()
-    try:
+    with HookReceiver(lambda n: 500 if n == 0 else 204) as receiver:
         job_id = stack.submit("/v1/diag", {"mode": "ok", "callback_url": receiver.url})["job_id"]
         stack.wait_status(job_id, "succeeded")
         html = wait_until(lambda: (t := stack.http.get(f"/dashboard/jobs/{job_id}").text)
                           and "delivered (204)" in t and t, 30, what="the second delivery")
-    finally:
-        receiver.server.shutdown()
     assert f"webhook {receiver.url} answered 500" in html
     section = html[html.index('id="webhooks"'):]
     assert section.index("answered 500") < section.index("delivered (204)")

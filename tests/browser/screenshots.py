@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS / "browser"), str(TESTS)]
 
 from browser_support import DESKTOP, PHONE, Tab, chromium_path  # noqa: E402
+from hook_receiver import HookReceiver  # noqa: E402
 from stack_support import Stack  # noqa: E402
 
 from pools.embedded import EmbeddedValkey  # noqa: E402
@@ -30,23 +29,9 @@ INSTANCE = (TESTS / "data" / "shift_scheduling" / "Instance{}.txt")
 
 
 def receiver() -> str:
-    """A webhook receiver that answers 500 to every other POST."""
-    calls = [0]
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            calls[0] += 1
-            self.send_response(500 if calls[0] % 2 else 204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}/hook"
+    """A webhook receiver that answers 500 to every other POST (it lives as long as the
+    process)."""
+    return HookReceiver(lambda n: 500 if n % 2 == 0 else 204).url
 
 
 def solve(stack: Stack, n: int, limit_s: int) -> str:
