@@ -24,12 +24,17 @@ from actors.solve.checker import check_roster
 from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
 from actors.solve.schema import Assignments, RosterProblem
+from actors.solve.submodel import Index, build_sub, roster_of_sub
 
 SUB_LIMIT_S = 1.0  # time limit of one sub-solve
 SUB_LINEARIZATION = 2  # CP-SAT linearization level of the sub-solves
 FIRST_LIMIT_S = 2.0  # the first roster's single-worker solve
 CUTOFF = True  # sub-solves must beat the incumbent (objective <= best - 1)
 KINDS = ("staff", "days")  # neighbourhood kinds, chosen in turn at random, each sized apart
+COMPACT_KINDS = ("days", "pair", "halves")  # ... on compact sub-models (set_compact): a few members
+# over the whole horizon rarely closed within 1 s there (Instance 13, 60 s from the
+# construction's 5527, one thread: days 3452 / 3891, days + pair 3782 / 3452, with staff 3910
+# / 4308)
 GROW, SHRINK = 1.1, 0.92  # size factors after a closed / a timed-out sub-solve
 MIN_SIZE, MAX_SIZE = 0.03, 2.0
 GUIDE_FLOOR = 0.1  # guided kind: every member keeps this weight beside their reduced cost
@@ -38,6 +43,9 @@ LP_CHANCE = 0.5  # lp kind: the chance it is picked (a back-off after misses, x0
 # 0.1, was tried: Instance 8 ended at 1311 / 1312 / 1324 / 1405 against 1305 / 1306 without)
 LP_LIMIT_S = 5.0  # lp kind: time limit of one move
 GC_CELLS = 250_000  # a full garbage collection every GC_CELLS / (model cells) sub-solves
+EXPLORE = 0.25  # compact sub-solves: a kind at random this often, else one drawn by rate
+RATE_WEIGHT = 0.1  # ... the weight of the latest step in a kind's moving average
+GROW_ON_GAIN = True  # compact sub-solves: a kind grows after an improvement too
 TARGETED = True  # staff neighbourhoods favour members who could fill a short row (else: idle)
 
 
@@ -112,6 +120,10 @@ class Arm:
     size: float = 0.1
     tries: int = 0
     gains: int = 0
+    rate: float = 0.0  # compact sub-solves: moving average of the gain per second
+
+    def credit(self, gain: int, seconds: float) -> None:
+        self.rate += RATE_WEIGHT * (gain / max(seconds, 0.01) - self.rate)
 
     def update(self, closed: bool, gain: int) -> None:
         self.tries += 1
@@ -160,7 +172,24 @@ def _neighbourhood(rm: RosterModel, rng: random.Random, size: float,
         return free, typed
     width = max(2, round(size * days / 2))
     start = min(max(0, centre - rng.randrange(width)), max(0, days - width))
-    return {(e, d) for e in range(n_staff) for d in range(start, start + width)}, set()
+    chosen = set(range(start, start + width))
+    if kind in ("pair", "halves", "quarters"):  # and as many days a whole number of weeks away
+        width = {"pair": max(1, width // 2), "halves": width, "quarters": 2 * width}[kind]
+        chosen = set(range(start, min(days, start + width)))
+        weeks = [k for k in range(-(days // 7), days // 7 + 1)
+                 if k and start + 7 * k >= 0 and start + 7 * k + width <= days]
+        if weeks:
+            other = start + 7 * rng.choice(weeks)
+            chosen.update(range(other, other + width))
+    members = range(n_staff)
+    if kind in ("halves", "quarters"):  # part of the staff, who could fill the centre first
+        part = n_staff // 2 if kind == "halves" else n_staff // 4
+        fill = _fillers(rm, roster, centre)
+        half = set(rng.sample(fill, min(len(fill), part // 2)))
+        half.update(rng.sample([e for e in range(n_staff) if e not in half],
+                               max(0, part - len(half))))
+        members = sorted(half)
+    return {(e, d) for e in members for d in chosen}, set()
 
 
 def _fix(model: cp_model.CpModel, var: cp_model.IntVar, value: int) -> None:
@@ -208,7 +237,15 @@ class LnsWorker:
         self.guide: Callable[[Assignments], list[float]] | None = None
         self.repair: Repair | None = None
         self.sub_limit_s, self.lp_limit_s = SUB_LIMIT_S, LP_LIMIT_S  # the plan's budgets
+        self.linearization = SUB_LINEARIZATION
         self.gc_every = max(1, GC_CELLS // max(1, len(rm.x)))  # (a collection costs 0.1-0.3 s)
+        self.index: Index | None = None  # set_compact: sub-models of the free cells alone
+
+    def set_compact(self) -> None:
+        """From now on each neighbourhood is solved on a model of its free cells alone
+        (:mod:`actors.solve.submodel`), not on a fixed copy of the whole model."""
+        self.index = Index(self.rm.problem)
+        self.arms = [Arm(kind) for kind in COMPACT_KINDS]
 
     def set_guide(self, guide: Callable[[Assignments], list[float]]) -> None:
         """From now on a third kind frees the members whose schedules cost most above the
@@ -244,6 +281,11 @@ class LnsWorker:
 
     def _arm(self) -> Arm:
         """The lp kind (when there is one) with ``LP_CHANCE``, else a kind at random."""
+        if self.index is not None:  # compact: by the gain per second, or at random
+            rates = [max(0.0, arm.rate) for arm in self.arms]
+            if self.rng.random() < EXPLORE or not sum(rates):
+                return self.rng.choice(self.arms)
+            return self.rng.choices(self.arms, weights=rates)[0]
         lp = [arm for arm in self.arms if arm.kind == "lp"]
         if lp and self.rng.random() < LP_CHANCE:
             return lp[0]
@@ -315,6 +357,9 @@ class LnsWorker:
                 free, typed = self._guided(roster, arm.size), set()
             else:
                 free, typed = _neighbourhood(self.rm, self.rng, arm.size, roster, arm.kind)
+            if self.index is not None and not typed:
+                self._compact_step(arm, roster, best, free, left)
+                continue
             sub = _fixed_copy(self.rm, roster, free, self.hint, best - 1 if CUTOFF else None,
                               typed)
             solver, code = self._solve(sub, min(self.sub_limit_s, left), SUB_LINEARIZATION)
@@ -332,3 +377,24 @@ class LnsWorker:
                 gain = best - value
             if not self.halt.is_set():
                 arm.update(closed, gain)
+
+    def _compact_step(self, arm: Arm, roster: Assignments, best: int, free: Cells,
+                      left: float) -> None:
+        """One sub-solve on the model of ``free`` alone (:meth:`set_compact`)."""
+        assert self.index is not None
+        began = time.monotonic()
+        table = self.index.table(roster)
+        sub = build_sub(self.index, table, free, best, best - 1 if CUTOFF else None)
+        solver, code = self._solve(sub.model, min(self.sub_limit_s, left), self.linearization)
+        self.steps += 1
+        closed = code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+        gain = 0
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            value = sub.offset + round(solver.objective_value)
+            if value < best and self.inc.offer(
+                    self.rm, roster_of_sub(self.index, sub, table, free, solver), value, "lns",
+                    time.monotonic() - self.started):
+                gain = best - value
+        if not self.halt.is_set():
+            arm.update(closed or (GROW_ON_GAIN and gain > 0), gain)
+            arm.credit(gain, time.monotonic() - began)

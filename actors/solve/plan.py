@@ -33,6 +33,8 @@ BYTES_PER_TERM = 2_800  # peak process memory per estimated term with the exact 
 COLGEN_MAX_DAYS = 84  # column generation (exact DP pricing) only up to this horizon ...
 COLGEN_MAX_CELLS = 30_000  # ... and this many staff x days x shift types (a pricing round
 # over Instance 13's 60,480 cells takes 8 s on a quiet core, 25 s on a loaded one)
+COMPACT_SUB_LIMIT_S = 3.0  # ... where the LNS then solves compact sub-models, 3 s each
+# (Instance 13, 120 s: 2990 / 3211 at 1 s, 2566 / 2602 at 2 s, 2383 at 3 s, 2655 at 5 s)
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
 
@@ -55,6 +57,7 @@ class Plan:
     fixing: bool = True  # ... restricted by reduced-cost fixing and Lagrangian cuts
     master: bool = True  # ... the LNS stops once for the restricted master IP (rmip.py)
     lns_cuts: bool = True  # ... and the LNS's model gets the same banned cells and cuts
+    lns_compact: bool = False  # LNS sub-solves on a model of the free cells alone (submodel.py)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets
@@ -143,7 +146,10 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "two LNS threads run instead")
     cells = len(problem.staff) * days * len(problem.shifts)
     if plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
-        changes.update(colgen=False, construct_share=0.5)  # the sweeps improve instead
+        changes.update(colgen=False, construct_share=0.5,  # the sweeps improve instead
+                       lns_compact=True)
+        if plan.sub_limit_s == Plan.sub_limit_s:  # (not when overridden)
+            changes["sub_limit_s"] = COMPACT_SUB_LIMIT_S
         # (kicks after them were measured worse: Instance 20 at 100 s 10148 vs 9771 without,
         # Instance 13 at 120 s 4384 vs 4077: the LNS does better with that time)
         notes.append(f"{days} days x {len(problem.staff)} staff x {len(problem.shifts)} shift "

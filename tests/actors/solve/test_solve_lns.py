@@ -129,3 +129,56 @@ def test_a_guide_adds_a_kind_that_frees_the_members_with_the_highest_reduced_cos
     assert all(len(free) == 2 * days for free in picks)  # two whole members, all their days
     # weight 5.1 against 0.1 for each of 15 others: chosen ~95 % of the time (uniform: 12.5 %)
     assert sum((costly, 0) in free for free in picks) >= 175
+
+
+def test_a_pair_neighbourhood_frees_every_member_on_two_windows_whole_weeks_apart() -> None:
+    worker, inc = worker_for(5, [])
+    greedy_first(worker, inc)
+    rm, staff = worker.rm, len(worker.rm.problem.staff)
+    rng = random.Random(4)
+    for size in (0.1, 0.3, 0.6):
+        for _ in range(20):
+            free, typed = _neighbourhood(rm, rng, size, inc.roster, "pair")
+            days = sorted({d for _, d in free})
+            assert not typed and len(free) == staff * len(days)
+            width = max(1, max(2, round(size * 28 / 2)) // 2)
+            assert len(days) == 2 * width  # two windows of this width, not overlapping
+            first, second = days[:width], days[width:]
+            assert first == list(range(first[0], first[0] + width))
+            assert second == list(range(second[0], second[0] + width))
+            assert (second[0] - first[0]) % 7 == 0
+
+
+def test_a_halves_neighbourhood_frees_half_the_staff_on_two_windows_whole_weeks_apart() -> None:
+    worker, inc = worker_for(8, [])
+    greedy_first(worker, inc)
+    rm, staff = worker.rm, len(worker.rm.problem.staff)
+    rng = random.Random(5)
+    for _ in range(20):
+        free, _ = _neighbourhood(rm, rng, 0.2, inc.roster, "halves")
+        members, days = {e for e, _ in free}, sorted({d for _, d in free})
+        assert len(members) == staff // 2 and len(free) == len(members) * len(days)
+        width = max(2, round(0.2 * 28 / 2))
+        assert len(days) == 2 * width and (days[width] - days[0]) % 7 == 0
+
+
+def test_a_compact_lns_draws_the_kind_that_gains_most_per_second_most_often() -> None:
+    worker, _ = worker_for(8, [])
+    worker.set_compact()
+    worker.arms[2].credit(100, 1.0)  # halves: 10 a second on average, the others nothing
+    picks = [worker._arm().kind for _ in range(400)]
+    # drawn at random a quarter of the time (1/3 each), else by rate: halves ~83 %
+    assert picks.count("halves") >= 300 and picks.count("days") >= 15
+
+
+def test_a_compact_lns_improves_and_every_incumbent_passes_the_checker() -> None:
+    seen: list[int] = []
+    worker, inc = worker_for(8, seen)
+    worker.set_compact()
+    assert [arm.kind for arm in worker.arms] == ["days", "pair", "halves"]
+    greedy_first(worker, inc)
+    worker.run(time.monotonic() + 600, max_steps=30)
+    assert worker.steps == 30 and not inc.rejected
+    assert len(seen) >= 2 and seen == sorted(seen, reverse=True) and seen[-1] < seen[0]
+    report = check_roster(worker.rm.problem, inc.roster)
+    assert report.feasible and report.objective == inc.objective == seen[-1]

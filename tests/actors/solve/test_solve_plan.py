@@ -33,6 +33,15 @@ def test_a_year_long_problem_leaves_out_what_will_not_fit_and_says_so() -> None:
     assert plan.construct and plan.lns
     assert plan.notes and any("column generation" in n for n in plan.notes)
     assert plan.first_beams[0] > 0 and plan.sweep_beams[0] > 0  # heuristic DP beams
+    assert plan.lns_compact and plan.sub_limit_s == 3.0  # compact LNS sub-models instead
+
+
+def test_only_a_plan_without_column_generation_solves_compact_lns_sub_models() -> None:
+    plan = make_plan(problem(28, 20), SolveOptions(workers=2))
+    assert plan.colgen and not plan.lns_compact and plan.sub_limit_s == 1.0
+    tried = make_plan(problem(364, 50, 10), SolveOptions(workers=2),
+                      Plan().with_overrides({"sub_limit_s": "2"}))
+    assert tried.lns_compact and tried.sub_limit_s == 2.0  # an override stays
 
 
 def test_the_exact_search_is_dropped_only_above_the_memory_budget() -> None:
