@@ -5,7 +5,6 @@ Run with ``repertory api`` or ``uvicorn --factory api.main:create_app``.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,6 +38,7 @@ from api.routes import (
 from config.settings import Settings, get_settings
 from pools.logs import configure as configure_logging
 from pools.metrics import RepertoryCollector
+from pools.procs import freeze_boot_objects
 from pools.service import JobService
 
 ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, dashboard,
@@ -47,12 +47,9 @@ ROUTERS = (jobs, solve, scrape, images, search, queues, workers, health, diag, d
 
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Freeze what start-up built (app, routes, models, imported modules: it lives as long as
-    the process) out of the garbage collector's reach, so each full collection walks only
-    what requests allocate: shorter pauses in the submit latency's tail. Then the queue-depth
-    sampler runs while the app serves."""
-    gc.collect()
-    gc.freeze()
+    """Start-up's objects out of the garbage collector's reach (shorter pauses in the submit
+    latency's tail), then the queue-depth sampler while the app serves."""
+    freeze_boot_objects()
     async with sampling(app):
         yield
 

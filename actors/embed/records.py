@@ -37,6 +37,7 @@ def _key(image_id: str) -> str:
 class ImageRecords:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._set_status = client.register_script(_SET_STATUS_LUA)  # EVALSHA, not the text
 
     @staticmethod
     def key(image_id: str) -> str:
@@ -58,10 +59,10 @@ class ImageRecords:
         meanwhile: never resurrect it). ``embedded`` never replaces ``indexed``: the index
         worker may mark an image indexed before the embedding job, which handed it the
         vector, gets to mark it embedded (the other fields are still written)."""
-        args: list[Any] = [status == EMBEDDED and json.dumps(INDEXED) or ""]
-        for name, value in {"status": status, **fields}.items():
-            args += [name, json.dumps(value)]
-        if self.redis.eval(_SET_STATUS_LUA, 1, _key(image_id), *args) and status == INDEXED:
+        kept = json.dumps(INDEXED) if status == EMBEDDED else ""
+        args = [kept, *(part for name, value in {"status": status, **fields}.items()
+                        for part in (name, json.dumps(value)))]
+        if self._set_status(keys=[_key(image_id)], args=args) and status == INDEXED:
             self.redis.set(LAST_INDEXED, time.time())
 
     def link_job(self, image_ids: list[str], job_id: str) -> None:

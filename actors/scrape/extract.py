@@ -180,7 +180,7 @@ class _Run:
 
         titles = [t for t in (self.page.og.get("og:title"), self.page.title,
                               _first_text(self.tree, "//h1//text()")) if t]
-        self.page.product = page_product(self.entities, self.tree, self.html, self.url, titles,
+        self.page.product = page_product(self.entities, self.tree, self.url, titles,
                                          self.page.og.get("og:type"))
         if self.page.product is not None:
             self.page.images += self.page.product.images[:5]

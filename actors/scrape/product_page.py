@@ -293,7 +293,7 @@ def page_fields(tree: HtmlElement, product_page: bool) -> Fields:
     return found
 
 
-def page_product(entities: list[Entity], tree: HtmlElement, html: str, page_url: str,
+def page_product(entities: list[Entity], tree: HtmlElement, page_url: str,
                  titles: list[str], og_type: str | None) -> Product | None:
     """The page's one product: structured data first, then meta tags, loose ``itemprop``s and
     what the page shows; ``None`` when nothing says the page sells something."""

@@ -219,20 +219,26 @@ def _run_automaton(rm: RosterModel, staff: Staff, work: list[cp_model.IntVar]) -
     rm.model.add_automaton(work, start, finals, transitions)
 
 
+def weekend_days(problem: RosterProblem) -> list[list[int]]:
+    """The horizon's days grouped by weekend (Saturday and Sunday of one week), in order."""
+    first = problem.horizon.first_weekday()
+    weekends: dict[int, list[int]] = {}
+    for d in range(problem.horizon.days):
+        if (first + d) % 7 in (5, 6):
+            weekends.setdefault((first + d) // 7, []).append(d)
+    return [days for _, days in sorted(weekends.items())]
+
+
 def _weekends(rm: RosterModel, staff: Staff, work: list[cp_model.IntVar], tag: str) -> None:
     if staff.max_weekends is None:
         return
-    offset = rm.problem.horizon.first_weekday()
-    weekends: dict[int, list[int]] = {}
-    for d in range(len(work)):
-        if (offset + d) % 7 in (5, 6):
-            weekends.setdefault((offset + d) // 7, []).append(d)
+    weekends = weekend_days(rm.problem)
     if len(weekends) <= staff.max_weekends:
         return
     flags = []
     e = next(i for i, s in enumerate(rm.problem.staff) if s.id == staff.id)
-    for k, days in sorted(weekends.items()):
-        flag = rm.model.new_bool_var(f"we_{staff.id}_{k}")
+    for days in weekends:
+        flag = rm.model.new_bool_var(f"we_{staff.id}_{days[0]}")
         for d in days:
             rm.model.add(flag >= work[d])
         rm.model.add(flag <= sum(work[d] for d in days))

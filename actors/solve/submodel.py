@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from actors.solve.constraints import count_bounds
+from actors.solve.constraints import count_bounds, weekend_days
 from actors.solve.schema import Assignments, RosterProblem
 
 Cells = set[tuple[int, int]]
@@ -41,12 +41,7 @@ class Index:
                         for st in p.staff]
         self.off = [set(st.days_off) for st in p.staff]
         self.bounds = [count_bounds(p, st, self.days) for st in p.staff]
-        first = p.horizon.first_weekday()
-        weekends: dict[int, list[int]] = {}
-        for d in range(self.days):
-            if (first + d) % 7 in (5, 6):
-                weekends.setdefault((first + d) // 7, []).append(d)
-        self.weekends = [days for _, days in sorted(weekends.items())]
+        self.weekends = weekend_days(p)
         self.requests: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (e, d): (s, w)
         staff_index = {st.id: e for e, st in enumerate(p.staff)}
         self.on_weight = 0

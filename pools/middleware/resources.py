@@ -7,13 +7,14 @@ created at import, and nothing is created in a process that does not need it.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from dramatiq.middleware import Middleware
+
+from pools.procs import freeze_boot_objects
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,7 @@ class Resources(Middleware):
             if not wanted or wanted & queues:
                 log.info("loading resource %s", name)
                 get(name)
-        # What boot built (modules, models, clients) lives as long as the process: keep it
-        # out of every later collection, so a full one walks only what jobs allocate (a
-        # process with torch loaded holds millions of objects: tens of ms per full pass).
-        gc.collect()
-        gc.freeze()
+        freeze_boot_objects()  # after the models: they live as long as the process
 
     def before_worker_shutdown(self, broker: Any, worker: Any) -> None:
         reset()
