@@ -5,9 +5,10 @@ Contract:
 * ``add`` never blocks the worker thread: the item is queued for the committer thread.
   (A job's start is not made here: the worker thread needs its answer before it runs the job,
   and a hand-off to this thread and back costs more CPU than the round trip it would share.)
-* A message's move (if it has a job record) and its ack (or nack) are sent in the same
-  MULTI/EXEC, so the record and the broker always agree: the job is never acknowledged without
-  its outcome, nor finished while its message is still pending. Items queued while a commit
+* A message's move (if it has a job record), its result (if its actor stores one) and its
+  ack (or nack) are sent in the same MULTI/EXEC, so the record, the result and the broker
+  always agree: the job is never acknowledged without its outcome, nor ``succeeded`` without
+  its result, nor finished while its message is still pending. Items queued while a commit
   is in flight go together in the next one: under load one round trip serves hundreds of
   jobs; alone, a job is committed at once.
 * Until its commit returns, the message stays unacknowledged in the worker's unacked set: if
@@ -40,6 +41,7 @@ class Item:
     message: Any
     command: str  # "ack" or "nack"; "" for a move alone
     move: tuple[str, str, dict[str, Any]] | None = None  # (job id, event, fields)
+    result: tuple[str, bytes, int] | None = None  # (result key, encoded result, ttl ms)
     replies: list[Any] = field(default_factory=list)
     commands: int = 0
 
@@ -61,6 +63,10 @@ class Committer:
                                         daemon=True)
         self._thread.start()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def add(self, item: Item) -> bool:
         """Queue ``item``; False once closed (then the caller commits it itself)."""
         with self._cond:
@@ -74,6 +80,11 @@ class Committer:
         """A move made here and now (the committer closed), riding out an outage."""
         return through_outage(lambda: self.store.move(job_id, event, **fields),
                               what=f"recording {event} of job {job_id}")
+
+    def store_result(self, result: tuple[str, bytes, int]) -> None:
+        """Store a result here and now (the committer closed), riding out an outage."""
+        through_outage(lambda: _result_commands(self.store.redis.pipeline(), result).execute(),
+                       what=f"storing the result {result[0]}")
 
     def pending_ids(self) -> set[str]:
         with self._cond:
@@ -136,6 +147,9 @@ class Committer:
                          item.queue_name, broker.broker_id, broker.heartbeat_timeout,
                          broker.dead_message_ttl, 0, broker._max_unpack_size(), item.rid)
             item.commands += 1
+        if item.result is not None:  # after the move: its reply stays the first
+            _result_commands(pipe, item.result)
+            item.commands += len(_RESULT_COMMANDS)
 
     def _send(self, items: list[Item]) -> list[Item]:
         """One MULTI/EXEC for ``items``; returns those whose scripts were missing."""
@@ -156,3 +170,15 @@ class Committer:
             else:
                 item.replies = got
         return missing
+
+
+#: What Dramatiq's ``RedisBackend._store`` sends for a result, in the same order.
+_RESULT_COMMANDS = ("delete", "lpush", "pexpire")
+
+
+def _result_commands(pipe: Any, result: tuple[str, bytes, int]) -> Any:
+    key, data, ttl_ms = result
+    pipe.delete(key)
+    pipe.lpush(key, data)
+    pipe.pexpire(key, ttl_ms)
+    return pipe

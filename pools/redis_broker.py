@@ -128,14 +128,18 @@ class _Consumer(_RedisConsumer):
             return
         committer = self.broker.committer
         move = getattr(message, "_repertory_move", None)
-        item = Item(self.queue_name, message, command, move)
+        result = getattr(message, "_repertory_result", None)
+        item = Item(self.queue_name, message, command, move, result)
         if committer is not None and committer.add(item):
             self.queued_message_ids.discard(message.message_id)
             self.broker.wakeups.poke(self.queue_name)  # room to prefetch again
             return
-        if move is not None and committer is not None:  # closed: commit it here, then ack
-            job_id, event, fields = move
-            committer.move(job_id, event, **fields)
+        if committer is not None:  # closed: result, then move, then ack, one at a time
+            if result is not None:
+                committer.store_result(result)
+            if move is not None:
+                job_id, event, fields = move
+                committer.move(job_id, event, **fields)
         directly(message)
 
     def __next__(self) -> MessageProxy | None:
