@@ -30,6 +30,7 @@ from pools.lifecycle import (  # noqa: F401 (re-exported: callers read states fr
     SUCCEEDED,
     TERMINAL,
 )
+from pools.own_connection import OwnConnections
 from pools.scripts import TRANSITION_LUA
 
 _INT_FIELDS = ("attempts", "children_total", "children_done", "cancel_requested")
@@ -107,6 +108,7 @@ class JobStore:
         self.redis = client
         self.record_ttl_s = record_ttl_s
         self._transition = client.register_script(TRANSITION_LUA)
+        self._own = OwnConnections(client)
 
     # -- create and read ------------------------------------------------------------------
     def create(self, job_id: str, **fields: Any) -> dict[str, Any]:
@@ -198,6 +200,18 @@ class JobStore:
         ``stop`` when the cancel flag is set) and the record when it finished."""
         keys, args = self.move_args(job_id, event, **fields)
         return self.moved(job_id, self._transition(keys=keys, args=args))
+
+    def move_own(self, job_id: str, event: str, **fields: Any) -> Moved:
+        """``move`` on the calling thread's own connection (``pools.own_connection``): a
+        worker thread's ``start``, once per job."""
+        keys, args = self.move_args(job_id, event, **fields)
+        command = (len(keys), *keys, *args)
+        try:
+            reply = self._own.call("EVALSHA", self._transition.sha, *command)
+        except redis.exceptions.NoScriptError:  # a restarted server forgot it
+            self.load_scripts()
+            reply = self._own.call("EVALSHA", self._transition.sha, *command)
+        return self.moved(job_id, reply)
 
     def move_args(self, job_id: str, event: str, *, ack: tuple[str, str, str] | None = None,
                   **fields: Any) -> tuple[list[str], list[str]]:

@@ -67,7 +67,7 @@ class JobState(Middleware):
         job_id = message.message_id
         fields = {"started_at": time.time(), "error_type": None, "error_message": None,
                   "worker": f"{_HOST}:{os.getpid()}"}  # on the attempt's timeline entry
-        moved = through_outage(lambda: self.store.move(job_id, "start", **fields),
+        moved = through_outage(lambda: self.store.move_own(job_id, "start", **fields),
                                what=f"recording the start of job {job_id}")
         if moved.previous is None:
             return  # no record: an internal message (webhook, RPC)
