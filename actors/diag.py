@@ -40,18 +40,20 @@ def diag(mode: str = "ok", seconds: float = 0.0, failures: int = 0) -> dict[str,
 
 
 def _record_run(job_id: str) -> int:
-    client = context.store().redis
     key = f"{PREFIX}:diag:{job_id}"
-    count = client.rpush(key, os.getpid())
-    client.expire(key, 3600)
+    pipe = context.store().redis.pipeline(transaction=False)  # one round trip, not two
+    pipe.rpush(key, os.getpid())
+    pipe.expire(key, 3600)
+    count, _ = pipe.execute()
     return int(count)
 
 
 def _record_done(job_id: str) -> None:
-    client = context.store().redis
     key = f"{PREFIX}:diag:{job_id}:done"
-    client.incr(key)
-    client.expire(key, 3600)
+    pipe = context.store().redis.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, 3600)
+    pipe.execute()
 
 
 def _sleep(seconds: float) -> None:

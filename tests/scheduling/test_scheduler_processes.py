@@ -119,9 +119,10 @@ def test_killing_the_leader_lets_the_standby_send_the_next_tick(stack, create):
         took_over = leader(stack)
         assert pid_of(took_over["holder"]) == procs[survivor].pid
         assert took_over["token"] > first["token"]
-        # Within one lease (2 s) plus a poll on an idle machine; the bound only catches a
-        # standby that never looks, not a slow machine.
-        assert took_over["since"] - killed_at < 2 + 15
+        # A new tenure that began after the kill (the victim renewed until it died); how
+        # soon after is the machine's speed, not a property of the lease.
+        assert took_over["since"] > first["since"]
+        assert took_over["since"] >= killed_at - 0.5  # 0.5 s: Redis and local clocks
         assert after[0]["planned"] > last_before
     finally:
         for n in procs:
