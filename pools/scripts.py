@@ -33,14 +33,20 @@ local function log_event(k, entry, from, to)
 end
 
 local function move_job()
-  local move = EVENTS[event]
+  local move = EVENT(event)
+  local unset = {}  -- fields to remove, read first so that only those present are deleted
+  for i = 6, #ARGV, 2 do
+    if ARGV[i + 1] == '\0' and string.sub(ARGV[i], 1, 4) ~= 'log_' then
+      unset[#unset + 1] = ARGV[i]
+    end
+  end
   local cur = redis.call('hmget', key, 'status', 'cancel_requested', 'error_type', 'id', 'kind',
-                         'score', 'parent_id', 'attempts')
+                         'score', 'parent_id', 'attempts', unpack(unset))
   local old = cur[1]
   if not old then return {-1, '', '', event, {}} end
   if move.if_cancelled ~= '' and cur[2] == '1' then
     event = move.if_cancelled
-    move = EVENTS[event]
+    move = EVENT(event)
   end
   if not move.from[old] then return {0, old, '', event, {}} end
   local new = move.to
@@ -56,28 +62,31 @@ local function move_job()
     elseif TERMINAL[from] then redis.call('persist', k) end
   end
 
-  local set, unset = {'status', new, 'updated_at', now}, {}
+  local set = {'status', new, 'updated_at', now}
   local attempt = tonumber(cur[8] or '0') + (move.attempt and 1 or 0)
+  if move.attempt then set[#set + 1] = 'attempts'; set[#set + 1] = attempt end
   local entry = {event = event, from = old, to = new, at = tonumber(now), attempt = attempt}
   for i = 6, #ARGV, 2 do
     local name = ARGV[i]
     if string.sub(name, 1, 4) == 'log_' then entry[string.sub(name, 5)] = ARGV[i + 1]
-    elseif ARGV[i + 1] == '\0' then unset[#unset + 1] = name
-    else
+    elseif ARGV[i + 1] ~= '\0' then
       set[#set + 1] = name; set[#set + 1] = ARGV[i + 1]
       if LOGGED[name] then entry[name] = ARGV[i + 1] end
     end
   end
-  if #unset > 0 then redis.call('hdel', key, unpack(unset)) end
+  local present = {}
+  for i, name in ipairs(unset) do
+    if cur[8 + i] then present[#present + 1] = name end
+  end
+  if #present > 0 then redis.call('hdel', key, unpack(present)) end
   redis.call('hset', key, unpack(set))
-  if move.attempt then redis.call('hincrby', key, 'attempts', 1) end
   reindex(key, old, new, cur[4], cur[5], cur[6])
   log_event(key, entry, old, new)
 
   local parent = cur[7]
   local function reply(pevent)
     if TERMINAL[new] then
-      return {1, old, pevent, event, redis.call('hmget', key, unpack(SUMMARY))}
+      return {1, old, pevent, event, redis.call('hmget', key, unpack(SUMMARY()))}
     end
     return {1, old, pevent, event, {}}
   end
@@ -112,8 +121,8 @@ local function move_job()
     elseif ok > 0 then pevent = 'settle_ok' else pevent = 'settle_failed' end
   elseif TERMINAL[old] and not TERMINAL[new] then pevent = 'reopen'
   elseif new == 'running' then pevent = 'open' end
-  if pevent == '' or not EVENTS[pevent].from[pstatus] then return reply('') end
-  local pnew = EVENTS[pevent].to
+  if pevent == '' or not EVENT(pevent).from[pstatus] then return reply('') end
+  local pnew = EVENT(pevent).to
   redis.call('hset', pkey, 'status', pnew, 'updated_at', now)
   if TERMINAL[pnew] then
     redis.call('hset', pkey, 'finished_at', now)

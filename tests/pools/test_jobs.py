@@ -85,3 +85,19 @@ def test_progress_and_the_cancel_flag_are_recorded(store):
     record = store.get("a")
     assert record["progress"]["done"] == 3 and record["progress"]["objective"] == 812
     assert store.cancel_requested("a")
+
+
+def test_a_new_attempt_clears_the_last_ones_error_and_counts_itself(store):
+    store.create("r", kind="diag", queue="diag", actor="diag")
+    clear = {"error_type": None, "error_message": None}
+    assert store.transition("r", "start", worker="w:1", **clear) == (True, "queued")
+    store.transition("r", "retry_later", error_type="TransientError", error_message="busy")
+    failed = store.get("r")
+    assert (failed["status"], failed["attempts"], failed["error_type"]) == (
+        "retrying", 1, "TransientError")
+    assert store.transition("r", "start", worker="w:2", **clear) == (True, "retrying")
+    again = store.get("r")
+    assert (again["status"], again["attempts"], again["worker"]) == ("running", 2, "w:2")
+    assert "error_type" not in again and "error_message" not in again
+    assert store.transition("r", "succeed", has_result=1) == (True, "running")
+    assert store.get("r")["attempts"] == 2
