@@ -200,12 +200,14 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
               max_sweeps: int = 50, pricers: list | None = None, type_limit: int = 0,
               sweep_until: float | None = None, kicks: bool = False,
               on_roster: Callable[[Assignments, int], None] | None = None,
+              adopt: Callable[[int], Assignments | None] | None = None,
               halt: Callable[[], bool] = lambda: False) -> Construction:
     """A greedy roster (by ``deadline``), then best-response sweeps until no member
     improves, ``max_sweeps``, ``sweep_until`` (default: ``deadline``) or ``halt()``;
     ``on_roster`` gets the greedy roster and each sweep's better one (with its objective,
     recomputed by the checker). ``kicks``: once the sweeps have converged, ruin and recreate
-    until ``sweep_until`` (:func:`_kick`)."""
+    until ``sweep_until`` (:func:`_kick`). ``adopt(objective)``: a better roster found
+    elsewhere (or None), which the next sweep then starts from."""
     from actors.solve.checker import check_roster
     from actors.solve.colgen import make_pricers, roster_of_columns
 
@@ -246,6 +248,11 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
     offer()
     deadline = deadline if sweep_until is None else min(deadline, sweep_until)
     for _ in range(max_sweeps):
+        better = adopt(out.objective) if adopt is not None and out.objective is not None \
+            else None
+        if better is not None:
+            cols = _adopt(problem, cover, better)
+            out.roster, out.objective = better, check_roster(problem, better).objective
         changed = 0
         members = list(range(n))
         rng.shuffle(members)
@@ -271,6 +278,17 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
             out.moves += 1
             offer()
     return _finish(out, started)
+
+
+def _adopt(problem: RosterProblem, cover: _Cover, roster: Assignments) -> list[Column | None]:
+    """``roster``'s columns, counted in ``cover`` instead of the ones before."""
+    hid = {s.id: i for i, s in enumerate(problem.shifts)}
+    cols: list[Column | None] = [tuple(-1 if v is None else hid[v] for v in roster[st.id])
+                                 for st in problem.staff]
+    cover.count[:] = 0
+    for e, col in enumerate(cols):
+        cover.move(e, col, 1)
+    return cols
 
 
 def _kick(cover: _Cover, cols: list, pricers: list, rng: random.Random,

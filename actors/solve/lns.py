@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 from actors.solve.checker import check_roster
 from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
+from actors.solve.exchange import Exchange
 from actors.solve.schema import Assignments, RosterProblem
 from actors.solve.submodel import Index, build_sub, roster_of_sub
 
@@ -240,12 +241,22 @@ class LnsWorker:
         self.linearization = SUB_LINEARIZATION
         self.gc_every = max(1, GC_CELLS // max(1, len(rm.x)))  # (a collection costs 0.1-0.3 s)
         self.index: Index | None = None  # set_compact: sub-models of the free cells alone
+        self.exchange: Exchange | None = None  # set_chains: ejection chains
+        self.merge = False  # compact: an improvement another thread overtook is written over
+        # the new incumbent (Plan.lns_merge)
 
     def set_compact(self) -> None:
         """From now on each neighbourhood is solved on a model of its free cells alone
         (:mod:`actors.solve.submodel`), not on a fixed copy of the whole model."""
         self.index = Index(self.rm.problem)
         self.arms = [Arm(kind) for kind in COMPACT_KINDS]
+
+    def set_chains(self, beams: tuple[int, ...]) -> None:
+        """Compact only: a kind that runs an ejection chain from a short row (exchange.py)."""
+        exchange = Exchange(self.rm.problem, beams)
+        if self.index is not None and exchange.supported:
+            self.exchange = exchange
+            self.arms.append(Arm("chain"))
 
     def set_guide(self, guide: Callable[[Assignments], list[float]]) -> None:
         """From now on a third kind frees the members whose schedules cost most above the
@@ -307,6 +318,37 @@ class LnsWorker:
         if found is not None:
             self.inc.offer(self.rm, found, None, "lp", time.monotonic() - self.started)
 
+    def _merge(self, found: Assignments, free: Cells) -> int:
+        """The other thread improved the incumbent while this sub-solve ran: ``free``'s cells
+        as ``found`` has them, written over the new incumbent, offered (the checker judges:
+        the two changes may break a rule together). The gain, or 0."""
+        with self.inc.lock:
+            current, before = self.inc.roster, self.inc.objective
+        assert current is not None and before is not None
+        merged = {sid: list(days) for sid, days in current.items()}
+        staff = self.rm.problem.staff
+        for e, d in free:
+            merged[staff[e].id][d] = found[staff[e].id][d]
+        report = check_roster(self.rm.problem, merged)  # (offer records a rejection)
+        if merged == current or not report.feasible or report.objective >= before or not \
+                self.inc.offer(self.rm.problem, merged, None, "merge",
+                               time.monotonic() - self.started):
+            return 0
+        return before - self.inc.objective  # type: ignore[operator]
+
+    def _chain_step(self, arm: Arm, roster: Assignments, best: int, left: float) -> None:
+        assert self.exchange is not None
+        began = time.monotonic()
+        change = self.exchange.step(roster, self.rng, began + min(self.sub_limit_s, left),
+                                    self.halt.is_set)
+        self.steps += 1
+        gain = 0
+        if change < 0 and self.inc.offer(self.rm, self.exchange.roster(), None, "chain",
+                                         time.monotonic() - self.started):
+            gain = best - self.inc.objective  # type: ignore[operator]
+        arm.tries, arm.gains = arm.tries + 1, arm.gains + gain
+        arm.credit(gain, time.monotonic() - began)
+
     def stop(self) -> None:
         self.halt.set()
         solver = self._solver
@@ -350,8 +392,9 @@ class LnsWorker:
             with self.inc.lock:
                 roster, best = self.inc.roster, self.inc.objective
             arm = self._arm()
-            if arm.kind == "lp":
-                self._lp_step(roster, deadline)
+            if arm.kind in ("lp", "chain"):
+                (self._lp_step(roster, deadline) if arm.kind == "lp"
+                 else self._chain_step(arm, roster, best, left))
                 continue
             if arm.kind == "guided":
                 free, typed = self._guided(roster, arm.size), set()
@@ -391,10 +434,12 @@ class LnsWorker:
         gain = 0
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             value = sub.offset + round(solver.objective_value)
-            if value < best and self.inc.offer(
-                    self.rm, roster_of_sub(self.index, sub, table, free, solver), value, "lns",
-                    time.monotonic() - self.started):
+            found = roster_of_sub(self.index, sub, table, free, solver) if value < best else None
+            if found is not None and self.inc.offer(self.rm, found, value, "lns",
+                                                    time.monotonic() - self.started):
                 gain = best - value
+            elif found is not None and self.merge:
+                gain = self._merge(found, free)
         if not self.halt.is_set():
             arm.update(closed or (GROW_ON_GAIN and gain > 0), gain)
             arm.credit(gain, time.monotonic() - began)

@@ -16,7 +16,7 @@ from actors.solve.fixing import apply_fixing
 from actors.solve.hints import add_hints
 from actors.solve.lns import LnsWorker
 from actors.solve.plan import Plan
-from actors.solve.schema import SolveOptions
+from actors.solve.schema import Assignments, SolveOptions
 
 if TYPE_CHECKING:
     from actors.solve.dive import Phase
@@ -33,25 +33,36 @@ def lns_worker(search: Search, plan: Plan, seed: int) -> LnsWorker:
     worker.sub_limit_s, worker.lp_limit_s = plan.sub_limit_s, plan.lp_limit_s
     if plan.lns_compact:
         worker.set_compact()
+        worker.merge = plan.lns_merge
+        if plan.lns_chains:
+            worker.set_chains(plan.sweep_beams)
     return worker
 
 
 def construct_first(search: Search, plan: Plan, options: SolveOptions, deadline: float) -> None:
     """The construction (greedy schedules by the deadline, then best-response sweeps until
-    ``plan.construct_share`` of the time limit): every roster it improves to is offered to
-    the incumbent; a member without any valid schedule stops the solve as infeasible."""
+    ``plan.construct_share`` of the time limit; with ``plan.construct_adopt`` each sweep
+    starts from the incumbent when another phase has a better one): every roster it improves
+    to is offered to the incumbent; a member without any valid schedule stops the solve as
+    infeasible."""
     from actors.solve.construct import construct
 
     if not plan.construct or search.inc.roster is not None or search.finished():
         return
     until = search.started + plan.construct_share * options.time_limit_s
+
+    def adopt(objective: int) -> Assignments | None:  # the incumbent, when it is better
+        with search.inc.lock:
+            roster, best = search.inc.roster, search.inc.objective
+        return roster if best is not None and best < objective else None
+
     built = construct(
         search.problem, deadline, sweep_until=until, seed=options.seed,
         first_beams=plan.first_beams,
         sweep_beams=plan.sweep_beams, type_limit=plan.type_limit, kicks=plan.kicks,
         on_roster=lambda r, obj: search.inc.offer(search.problem, r, None, "construct",
                                                   search.elapsed()),
-        halt=search.finished)
+        adopt=adopt if plan.construct_adopt and not plan.colgen else None, halt=search.finished)
     log.debug("construction: %s in %.1f s (%d sweeps)", built.objective, built.seconds,
               built.sweeps)
     if built.infeasible:

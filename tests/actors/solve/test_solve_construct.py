@@ -96,3 +96,21 @@ def test_kicks_only_ever_hand_on_better_valid_rosters() -> None:
                       on_roster=record)
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
     assert built.objective == seen[-1]
+
+
+def test_sweeps_adopt_a_better_roster_found_elsewhere_and_go_on_from_it() -> None:
+    problem = instance(8)
+    best = construct(problem, time.monotonic() + NO_DEADLINE)
+    offered: list[int] = []
+
+    def adopt(objective: int):
+        offered.append(objective)
+        return best.roster if objective > best.objective else None
+
+    seen: list[int] = []
+    built = construct(problem, time.monotonic() + NO_DEADLINE, seed=1, adopt=adopt,
+                      on_roster=lambda roster, objective: seen.append(objective))
+    assert offered and offered[0] == seen[0] > best.objective  # the greedy roster, then ...
+    assert built.objective is not None and built.objective <= best.objective
+    report = check_roster(problem, built.roster)
+    assert report.feasible and report.objective == built.objective

@@ -182,3 +182,43 @@ def test_a_compact_lns_improves_and_every_incumbent_passes_the_checker() -> None
     assert len(seen) >= 2 and seen == sorted(seen, reverse=True) and seen[-1] < seen[0]
     report = check_roster(worker.rm.problem, inc.roster)
     assert report.feasible and report.objective == inc.objective == seen[-1]
+
+
+def test_an_overtaken_improvement_is_merged_over_the_new_incumbent_only_when_valid() -> None:
+    seen: list[int] = []
+    worker, inc = worker_for(8, seen)
+    worker.set_compact()
+    worker.merge = True
+    greedy_first(worker, inc)
+    problem = worker.rm.problem
+    better = construct(problem, time.monotonic() + 600).roster  # what a sub-solve "found"
+    rng = random.Random(0)
+    staff, days = len(problem.staff), problem.horizon.days
+    gains = []
+    for _ in range(20):  # random cells of it written over the incumbent: some break a rule
+        members = rng.sample(range(staff), rng.randrange(1, staff))
+        start = rng.randrange(days)
+        free = {(e, d) for e in members for d in range(start, min(days, start + 10))}
+        before = inc.objective
+        gains.append(worker._merge(better, free))
+        assert gains[-1] == before - inc.objective >= 0
+    assert not inc.rejected and any(gains) and 0 in gains
+    report = check_roster(problem, inc.roster)
+    assert report.feasible and report.objective == inc.objective
+
+
+def test_a_compact_lns_with_chains_improves_and_every_incumbent_passes_the_checker() -> None:
+    seen: list[int] = []
+    worker, inc = worker_for(8, seen)
+    worker.set_compact()
+    worker.set_chains((4,))
+    worker.sub_limit_s = 600.0  # a chain is bounded by its DP calls here, not by a clock
+    assert [arm.kind for arm in worker.arms][-1] == "chain"
+    worker.arms = [arm for arm in worker.arms if arm.kind == "chain"]  # chains alone
+    inc.offer(worker.rm.problem, construct(worker.rm.problem, time.monotonic() + 600).roster,
+              None, "construct", 0.0)
+    worker.run(time.monotonic() + 600, max_steps=20)
+    assert worker.steps == 20 and not inc.rejected and worker.arms[0].tries == 20
+    assert worker.arms[0].gains == seen[0] - seen[-1] > 0
+    report = check_roster(worker.rm.problem, inc.roster)
+    assert report.feasible and report.objective == inc.objective
