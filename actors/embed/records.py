@@ -19,13 +19,15 @@ LAST_INDEXED = f"{PREFIX}:images:last_indexed"
 COUNTS = f"{PREFIX}:images:counts"
 
 
-#: ARGV[1]: a status the record keeps if it has it ("" for none); then field, value pairs
-#: (the first is the status).
+#: KEYS: the record, ``LAST_INDEXED``. ARGV[1]: a status the record keeps if it has it (""
+#: for none); ARGV[2]: the time to write to ``LAST_INDEXED`` ("" for none); then field, value
+#: pairs (the first is the status).
 _SET_STATUS_LUA = """
 if redis.call('exists', KEYS[1]) == 0 then return 0 end
-local first = 2
-if ARGV[1] ~= '' and redis.call('hget', KEYS[1], 'status') == ARGV[1] then first = 4 end
+local first = 3
+if ARGV[1] ~= '' and redis.call('hget', KEYS[1], 'status') == ARGV[1] then first = 5 end
 if first <= #ARGV then redis.call('hset', KEYS[1], unpack(ARGV, first)) end
+if ARGV[2] ~= '' then redis.call('set', KEYS[2], ARGV[2]) end
 return 1
 """
 
@@ -60,14 +62,16 @@ class ImageRecords:
         worker may mark an image indexed before the embedding job, which handed it the
         vector, gets to mark it embedded (the other fields are still written)."""
         kept = json.dumps(INDEXED) if status == EMBEDDED else ""
-        args = [kept, *(part for name, value in {"status": status, **fields}.items()
-                        for part in (name, json.dumps(value)))]
-        if self._set_status(keys=[_key(image_id)], args=args) and status == INDEXED:
-            self.redis.set(LAST_INDEXED, time.time())
+        indexed_at = repr(time.time()) if status == INDEXED else ""
+        args = [kept, indexed_at, *(part for name, value in {"status": status, **fields}.items()
+                                    for part in (name, json.dumps(value)))]
+        self._set_status(keys=[_key(image_id), LAST_INDEXED], args=args)
 
     def link_job(self, image_ids: list[str], job_id: str) -> None:
+        pipe = self.redis.pipeline(transaction=False)  # one round trip for the whole upload
         for image_id in image_ids:
-            self.redis.hset(_key(image_id), "job_id", json.dumps(job_id))
+            pipe.hset(_key(image_id), "job_id", json.dumps(job_id))
+        pipe.execute()
 
     def delete(self, image_id: str) -> bool:
         return bool(self.redis.delete(_key(image_id)))

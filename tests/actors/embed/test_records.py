@@ -23,12 +23,15 @@ def test_statuses_in_their_usual_order_are_all_kept(redis_client) -> None:
     created = records.get("img")["created_at"]
     records.set_status("img", EMBEDDED, model_id="tiny")
     assert records.get("img")["status"] == EMBEDDED
+    assert records.last_indexed() is None
     records.set_status("img", INDEXED, point_id="p1")
     assert records.get("img")["status"] == INDEXED
+    assert records.last_indexed() >= created
     records.set_status("img", FAILED, error="gone")  # a later failure is still written
     assert records.get("img")["status"] == FAILED
-    records.link_job(["img"], "job-1")
-    assert records.get("img")["job_id"] == "job-1"
+    records.put("other", status=QUEUED)
+    records.link_job(["img", "other"], "job-1")
+    assert records.get("img")["job_id"] == records.get("other")["job_id"] == "job-1"
     assert records.get("img")["created_at"] == created
 
 
@@ -38,3 +41,4 @@ def test_a_status_for_a_deleted_record_does_not_bring_it_back(redis_client) -> N
     assert records.delete("img")
     records.set_status("img", INDEXED, point_id="p1")
     assert records.get("img") is None
+    assert records.last_indexed() is None  # nothing was indexed
