@@ -101,7 +101,7 @@ def _x(value: float | None) -> str:
 def table(summary: dict[str, Any], systems: list[str], configs: list[str]) -> str:
     head = ("| config | system | shape | enqueue/s (1 client) | no-op drain/s | 10 ms drain/s "
             "| start p50 / p99 ms (busy-idle) | start after 1 s idle, median / max ms "
-            "| worker RSS MiB | worker CPU ms/job | Redis cmds/job (submit + run) "
+            "| worker RSS MiB | worker / Redis CPU ms/job | Redis cmds/job (submit + run) "
             "| no-op drain ÷ dramatiq | repertory-actors ÷ this (no-op drain) |")
     lines = [head, "|" + "---|" * 13]
     notes = []
@@ -122,7 +122,8 @@ def table(summary: dict[str, Any], systems: list[str], configs: list[str]) -> st
                 f"| {_f(r['noop_drain_per_s'])} | {_f(r['sleep_drain_per_s'])} "
                 f"| {_f(r['busy_p50_ms'], 1)} / {_f(r['busy_p99_ms'], 1)} "
                 f"| {_f(r['idle_p50_ms'], 0)} / {_f(r['idle_max_ms'], 0)} "
-                f"| {_f(r['rss_mib'])} | {_f(r['worker_cpu_ms_per_job'], 2)} "
+                f"| {_f(r['rss_mib'])} | {_f(r['worker_cpu_ms_per_job'], 2)} / "
+                f"{_f(r['redis_cpu_ms_per_job_drain'], 2)} "
                 f"| {_f(r['redis_cmds_per_submit'], 1)} + {_f(r['redis_cmds_per_job_drain'], 1)} "
                 f"| {_x(r['vs_dramatiq']['noop_drain_per_s'])} "
                 f"| {_x(r['ours_over_this']['noop_drain_per_s'])} |")
