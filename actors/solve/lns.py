@@ -341,8 +341,7 @@ class LnsWorker:
         began = time.monotonic()
         change = self.exchange.step(roster, self.rng, began + min(self.sub_limit_s, left),
                                     self.halt.is_set)
-        self.steps += 1
-        gain = 0
+        self.steps, gain = self.steps + 1, 0
         if change < 0 and self.inc.offer(self.rm, self.exchange.roster(), None, "chain",
                                          time.monotonic() - self.started):
             gain = best - self.inc.objective  # type: ignore[operator]
