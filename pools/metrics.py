@@ -7,6 +7,8 @@ kind and status and queue depths, in Prometheus text format at ``/metrics``.
 from __future__ import annotations
 
 import atexit
+import bisect
+import functools
 import logging
 import threading
 import time
@@ -28,10 +30,16 @@ def record_duration(client: redis.Redis, kind: str, status: str, seconds: float)
     """Count a finished job in the duration histogram. Buffered: one process's counts reach
     Redis within ``FLUSH_EVERY_S`` in one round trip, not one per job."""
     base = f"{kind}|{status}"
-    counts = {f"{base}|{bound}": 1.0 for bound in BUCKETS if seconds <= bound}
-    counts[f"{base}|+Inf"] = 1
+    counts = dict.fromkeys(_bucket_fields(base, bisect.bisect_left(BUCKETS, seconds)), 1.0)
     counts[f"{base}|sum"] = seconds
     add_counts(client, DURATIONS_KEY, counts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_fields(base: str, first: int) -> tuple[str, ...]:
+    """The cumulative buckets a duration falls in (``BUCKETS[first:]`` and ``+Inf``): built
+    once per kind, status and bucket, not for every finished job."""
+    return (*(f"{base}|{bound}" for bound in BUCKETS[first:]), f"{base}|+Inf")
 
 
 def add_counts(client: redis.Redis, key: str, counts: dict[str, float],
