@@ -44,7 +44,22 @@ def busy_others(window_s: float = 2.0, below: float = 0.10) -> list[dict[str, ob
 
 
 def snapshot() -> dict[str, object]:
-    return {"loadavg": [round(v, 2) for v in os.getloadavg()], "busy": busy_others()}
+    return {"loadavg": [round(v, 2) for v in os.getloadavg()], "busy": busy_others(),
+            "loop_ms": loop_ms()}
+
+
+def loop_ms(n: int = 2_000_000) -> float:
+    """A fixed pure-Python loop, best of three, in ms: how fast one core of this machine runs
+    Python right now. Sessions run on different machines; Dramatiq's CPU per no-op job
+    doubled between two of them with no change to it, so absolute rates are compared only
+    alongside this figure (ratios inside one run need no such care)."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(n):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
 
 
 def wait_quiet(max_wait_s: float, poll_s: float = 30.0,
