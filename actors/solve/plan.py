@@ -58,7 +58,9 @@ class Plan:
     master: bool = True  # ... the LNS stops once for the restricted master IP (rmip.py)
     lns_cuts: bool = True  # ... and the LNS's model gets the same banned cells and cuts
     lns_compact: bool = False  # LNS sub-solves on a model of the free cells alone (submodel.py)
-    lns_merge: bool = True  # ... an improvement the other LNS overtook, merged over its roster
+    lns_merge: bool = False  # ... an improvement the other LNS overtook, merged over its roster
+    # (off, as construct_adopt: the final runs with both, Instance 13 3082 against 2854 without,
+    # Instance 20 6289 against 5802; docs/benchmarks.md, third pass)
     lns_chains: bool = False  # ... and a kind of ejection chains (exchange.py)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
@@ -68,8 +70,8 @@ class Plan:
     type_limit: int = 0  # ... each DP first with only this many shift types (0: all)
     kicks: bool = False  # ... then ruin-and-recreate kicks until construct_share
     construct_share: float = 0.1  # the construction's sweeps end by this share
-    construct_adopt: bool = True  # ... each starting from the incumbent when it is better (only
-    # without column generation, whose sweeps end by 0.1 of the limit)
+    construct_adopt: bool = False  # ... each starting from the incumbent when it is better
+    # (only without column generation, whose sweeps end by 0.1 of the limit; off: see lns_merge)
     first_limit_s: float = 2.0  # CP-SAT's single-worker first roster (fallback)
     stall_s: float = 15.0  # the exact search hands its core over when its bound has not
     stall_gap: float = 0.02  # moved for this long and the gap is still this wide
