@@ -40,8 +40,10 @@ def test_only_a_plan_without_column_generation_solves_compact_lns_sub_models() -
     plan = make_plan(problem(28, 20), SolveOptions(workers=2))
     assert plan.colgen and not plan.lns_compact and plan.sub_limit_s == 1.0
     tried = make_plan(problem(364, 50, 10), SolveOptions(workers=2),
-                      Plan().with_overrides({"sub_limit_s": "2"}))
+                      Plan().with_overrides({"sub_limit_s": "2", "construct_share": "0.2"}))
     assert tried.lns_compact and tried.sub_limit_s == 2.0  # an override stays
+    assert tried.construct_share == 0.2
+    assert make_plan(problem(364, 50, 10), SolveOptions(workers=2)).construct_share == 0.5
 
 
 def test_the_exact_search_is_dropped_only_above_the_memory_budget() -> None:
