@@ -31,7 +31,7 @@ from actors.solve.colgen import (
 )
 from actors.solve.constraints import RosterModel
 from actors.solve.fixing import Fixing, reduced_cost_fixing
-from actors.solve.lns import Incumbent
+from actors.solve.incumbent import Incumbent
 from actors.solve.rmip import best_from_pool
 from actors.solve.schema import Assignments
 

@@ -21,7 +21,7 @@ from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.errors import RosterCheckFailed
 from actors.solve.fixing import apply_fixing
 from actors.solve.hints import add_hints
-from actors.solve.lns import roster_of
+from actors.solve.incumbent import roster_of
 from actors.solve.plan import Plan, make_plan
 from actors.solve.primal import primal, second_lns
 from actors.solve.schema import (

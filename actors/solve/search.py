@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from actors.solve.constraints import RosterModel
 from actors.solve.fixing import Fixing
-from actors.solve.lns import Incumbent
+from actors.solve.incumbent import Incumbent
 from actors.solve.schema import Assignments, RosterProblem, SolveProgress
 
 log = logging.getLogger(__name__)
