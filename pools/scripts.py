@@ -121,8 +121,9 @@ local function move_job()
     elseif ok > 0 then pevent = 'settle_ok' else pevent = 'settle_failed' end
   elseif TERMINAL[old] and not TERMINAL[new] then pevent = 'reopen'
   elseif new == 'running' then pevent = 'open' end
-  if pevent == '' or not EVENT(pevent).from[pstatus] then return reply('') end
-  local pnew = EVENT(pevent).to
+  local pmove = pevent ~= '' and EVENT(pevent)
+  if not pmove or not pmove.from[pstatus] then return reply('') end
+  local pnew = pmove.to
   redis.call('hset', pkey, 'status', pnew, 'updated_at', now)
   if TERMINAL[pnew] then
     redis.call('hset', pkey, 'finished_at', now)
