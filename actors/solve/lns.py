@@ -25,6 +25,8 @@ from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
 from actors.solve.exchange import Exchange
 from actors.solve.incumbent import Incumbent, roster_of
+from actors.solve.neighbourhood import _fillers, _neighbourhood  # noqa: F401 (tests)
+from actors.solve.plateau import must_differ
 from actors.solve.schema import Assignments
 from actors.solve.submodel import Index, build_sub, roster_of_sub
 
@@ -48,20 +50,6 @@ GC_CELLS = 250_000  # a full garbage collection every GC_CELLS / (model cells) s
 EXPLORE = 0.25  # compact sub-solves: a kind at random this often, else one drawn by rate
 RATE_WEIGHT = 0.1  # ... the weight of the latest step in a kind's moving average
 GROW_ON_GAIN = True  # compact sub-solves: a kind grows after an improvement too
-TARGETED = True  # staff neighbourhoods favour members who could fill a short row (else: idle)
-
-
-def _cover_penalty_by_day(rm: RosterModel, roster: Assignments) -> list[int]:
-    """Each day's cover penalty (centring on broken requests too was worse on Instance 5)."""
-    p = rm.problem
-    skills = {st.id: set(st.skills) for st in p.staff}
-    out = [0] * p.horizon.days
-    for row in p.cover:
-        n = sum(1 for sid, days in roster.items() if days[row.day] == row.shift_id
-                and (row.skill is None or row.skill in skills[sid]))
-        out[row.day] += (row.weight_under * max(0, row.requirement - n)
-                         + row.weight_over * max(0, n - row.requirement))
-    return out
 
 
 @dataclass
@@ -87,62 +75,6 @@ class Arm:
 
 Cells = set[tuple[int, int]]
 Repair = Callable[[Assignments, list[int], float, int], "Assignments | None"]
-
-
-def _fillers(rm: RosterModel, roster: Assignments, day: int) -> list[int]:
-    """Staff who could take an under-covered shift on ``day``: not on it already, allowed that
-    shift type (per-type maximum above 0), holding the row's skill; else those off that day."""
-    p = rm.problem
-    short = [row for row in p.cover if row.day == day and row.requirement > sum(
-        1 for st in p.staff if roster[st.id][day] == row.shift_id
-        and (row.skill is None or row.skill in st.skills))]
-    out = [e for e, st in enumerate(p.staff) if any(
-        roster[st.id][day] != row.shift_id and st.max_shifts.get(row.shift_id, 1) > 0
-        and (row.skill is None or row.skill in st.skills) for row in short)]
-    return out or [e for e, st in enumerate(p.staff) if roster[st.id][day] is None]
-
-
-def _neighbourhood(rm: RosterModel, rng: random.Random, size: float,
-                   roster: Assignments, kind: str) -> tuple[Cells, Cells]:
-    """Cells (staff, day) to free, and cells whose shift type alone is free (worked or not
-    stays): a few staff for all days (half of them off on a day with a cover penalty), all
-    staff over a few days around such a day, or ("types", not in the default kinds: it did
-    not help on Instance 8) a few staff freed and every other member's shift types re-chosen
-    on their current work pattern."""
-    n_staff, days = len(rm.problem.staff), rm.problem.horizon.days
-    weights = _cover_penalty_by_day(rm, roster)
-    centre = (rng.choices(range(days), weights=weights)[0] if sum(weights)
-              else rng.randrange(days))
-    if kind in ("staff", "types"):
-        k = min(n_staff, max(2, round(size * n_staff)))
-        idle = _fillers(rm, roster, centre) if TARGETED else [
-            e for e, st in enumerate(rm.problem.staff) if roster[st.id][centre] is None]
-        staff = set(rng.sample(idle, min(len(idle), k // 2)))  # who could fill that day
-        staff.update(rng.sample([e for e in range(n_staff) if e not in staff], k - len(staff)))
-        free = {(e, d) for e in staff for d in range(days)}
-        typed = ({(e, d) for e in range(n_staff) if e not in staff for d in range(days)}
-                 if kind == "types" else set())
-        return free, typed
-    width = max(2, round(size * days / 2))
-    start = min(max(0, centre - rng.randrange(width)), max(0, days - width))
-    chosen = set(range(start, start + width))
-    if kind in ("pair", "halves", "quarters"):  # and as many days a whole number of weeks away
-        width = {"pair": max(1, width // 2), "halves": width, "quarters": 2 * width}[kind]
-        chosen = set(range(start, min(days, start + width)))
-        weeks = [k for k in range(-(days // 7), days // 7 + 1)
-                 if k and start + 7 * k >= 0 and start + 7 * k + width <= days]
-        if weeks:
-            other = start + 7 * rng.choice(weeks)
-            chosen.update(range(other, other + width))
-    members = range(n_staff)
-    if kind in ("halves", "quarters"):  # part of the staff, who could fill the centre first
-        part = n_staff // 2 if kind == "halves" else n_staff // 4
-        fill = _fillers(rm, roster, centre)
-        half = set(rng.sample(fill, min(len(fill), part // 2)))
-        half.update(rng.sample([e for e in range(n_staff) if e not in half],
-                               max(0, part - len(half))))
-        members = sorted(half)
-    return {(e, d) for e in members for d in chosen}, set()
 
 
 def _fix(model: cp_model.CpModel, var: cp_model.IntVar, value: int) -> None:
@@ -196,12 +128,19 @@ class LnsWorker:
         self.exchange: Exchange | None = None  # set_chains: ejection chains
         self.merge = False  # compact: an improvement another thread overtook is written over
         # the new incumbent (Plan.lns_merge)
+        self.det_limit: float | None = None  # benches, tests: CP-SAT work, not wall time
+        self.sideways = 0.0  # compact: the chance a step may move sideways (plateau.py)
+        self.current: tuple[Assignments, int] | None = None  # ... this thread's roster there
 
     def set_compact(self) -> None:
         """From now on each neighbourhood is solved on a model of its free cells alone
         (:mod:`actors.solve.submodel`), not on a fixed copy of the whole model."""
         self.index = Index(self.rm.problem)
         self.arms = [Arm(kind) for kind in COMPACT_KINDS]
+
+    def add_kind(self, kind: str) -> None:
+        """One more neighbourhood kind (``weekends``: :mod:`actors.solve.weekends`)."""
+        self.arms.append(Arm(kind))
 
     def set_chains(self, beams: tuple[int, ...]) -> None:
         """Compact only: a kind that runs an ejection chain from a short row (exchange.py)."""
@@ -311,6 +250,9 @@ class LnsWorker:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = max(0.05, limit)
+        if self.det_limit is not None:
+            solver.parameters.max_time_in_seconds = 600.0
+            solver.parameters.max_deterministic_time = self.det_limit
         solver.parameters.random_seed = self.rng.randrange(1 << 30)
         solver.parameters.linearization_level = linearization
         self._solver = solver
@@ -342,6 +284,8 @@ class LnsWorker:
                 continue
             with self.inc.lock:
                 roster, best = self.inc.roster, self.inc.objective
+            if self.current is not None and self.current[1] == best:  # on the plateau
+                roster = self.current[0]
             arm = self._arm()
             if arm.kind in ("lp", "chain"):
                 (self._lp_step(roster, deadline) if arm.kind == "lp"
@@ -372,21 +316,31 @@ class LnsWorker:
             if not self.halt.is_set():
                 arm.update(closed, gain)
 
+    def _sideways(self, found: Assignments, best: int) -> None:
+        report = check_roster(self.rm.problem, found)
+        if report.feasible and report.objective == best:
+            self.current = (found, best)
+
     def _compact_step(self, arm: Arm, roster: Assignments, best: int, free: Cells,
                       left: float) -> None:
         """One sub-solve on the model of ``free`` alone (:meth:`set_compact`)."""
         assert self.index is not None
         began = time.monotonic()
         table = self.index.table(roster)
-        sub = build_sub(self.index, table, free, best, best - 1 if CUTOFF else None)
+        side = self.sideways > 0 and self.rng.random() < self.sideways
+        sub = build_sub(self.index, table, free, best, best - (not side) if CUTOFF else None)
+        if side:
+            must_differ(sub, table)
         solver, code = self._solve(sub.model, min(self.sub_limit_s, left), self.linearization)
         self.steps += 1
         closed = code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
         gain = 0
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             value = sub.offset + round(solver.objective_value)
-            found = roster_of_sub(self.index, sub, table, free, solver) if value < best else None
-            if found is not None and self.inc.offer(self.rm, found, value, "lns",
+            found = roster_of_sub(self.index, sub, table, free, solver) if value <= best else None
+            if found is not None and value == best:
+                self._sideways(found, best)
+            elif found is not None and self.inc.offer(self.rm, found, value, "lns",
                                                     time.monotonic() - self.started):
                 gain = best - value
             elif found is not None and self.merge:

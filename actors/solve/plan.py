@@ -62,6 +62,8 @@ class Plan:
     # (off, as construct_adopt: the final runs with both, Instance 13 3082 against 2854 without,
     # Instance 20 6289 against 5802; docs/benchmarks.md, third pass)
     lns_chains: bool = False  # ... and a kind of ejection chains (exchange.py)
+    lns_weekends: bool = False  # ... and a kind that trades weekends (weekends.py)
+    lns_sideways: float = 0.0  # ... the chance a step may keep the objective (plateau.py)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets

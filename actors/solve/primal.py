@@ -33,9 +33,11 @@ def lns_worker(search: Search, plan: Plan, seed: int) -> LnsWorker:
     worker.sub_limit_s, worker.lp_limit_s = plan.sub_limit_s, plan.lp_limit_s
     if plan.lns_compact:
         worker.set_compact()
-        worker.merge = plan.lns_merge
+        worker.merge, worker.sideways = plan.lns_merge, plan.lns_sideways
         if plan.lns_chains:
             worker.set_chains(plan.sweep_beams)
+        if plan.lns_weekends:
+            worker.add_kind("weekends")
     return worker
 
 
