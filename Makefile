@@ -22,8 +22,12 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/repertory up
 
+# Two pytest workers, whole files each (a module's shared stack stays in one process): most
+# tests wait on real servers and processes, so two halve the wall time even on 2 cores.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The dashboard's browser tests drive Debian's chromium (Playwright never downloads one).
 browser:
