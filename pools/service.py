@@ -243,10 +243,14 @@ class JobService:
         if record["status"] not in (j.FAILED, j.DEAD):
             raise InvalidTransition(f"only failed or dead jobs can be retried; "
                                     f"job {job_id} is {record['status']}")
-        self._retry_records([record])
-        return self.get(job_id)
+        # The record as the retry left it (queued), read before its message is on the queue:
+        # read afterwards, an idle worker may already have run it again.
+        return self._retry_records([record], read=job_id) or self.get(job_id)
 
-    def _retry_records(self, records: list[dict[str, Any]]) -> None:
+    def _retry_records(self, records: list[dict[str, Any]], *,
+                       read: str | None = None) -> dict[str, Any] | None:
+        """Requeue each record's message; returns the record ``read`` as requeued."""
+        requeued = None
         by_queue: dict[str, list[dict[str, Any]]] = {}
         for record in records:
             by_queue.setdefault(record["queue"], []).append(record)
@@ -257,7 +261,9 @@ class JobService:
                 message = taken.get(record["id"]) or (message_of(stored) if stored else None)
                 if message is None:
                     raise InvalidTransition(f"job {record['id']} kept no message to retry")
-                self._requeue(message)
+                got = self._requeue(message, read_back=record["id"] == read)
+                requeued = got or requeued
+        return requeued
 
     def requeue_dead(self, queue: str, message_ids: list[str] | None) -> list[str]:
         requeued = []
@@ -266,13 +272,16 @@ class JobService:
             requeued.append(message.message_id)
         return requeued
 
-    def _requeue(self, message: Message) -> None:
+    def _requeue(self, message: Message, *, read_back: bool = False) -> dict[str, Any] | None:
         """Back on its queue with fresh retries; its record (if any) ``queued`` again. Were
-        the enqueue to fail after the move, the reconciler re-enqueues from the record."""
+        the enqueue to fail after the move, the reconciler re-enqueues from the record.
+        ``read_back``: returns the record as the move left it, read before the enqueue."""
         self.store.transition(message.message_id, "requeue", error_type=None,
                               error_message=None, finished_at=None, has_result=None,
                               cancel_requested=None)
+        record = self.store.get(message.message_id) if read_back else None
         self.broker.enqueue(fresh_message(message))
+        return record
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         record = self.get(job_id)
