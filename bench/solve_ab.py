@@ -5,7 +5,8 @@
         --arm base: --arm weekends:lns_weekends=1
 
 One LNS thread (the plan's, with ``--plan``-style overrides per arm) runs ``--steps``
-sub-solves from the same starting roster for each seed; each sub-solve is bounded by CP-SAT's
+sub-solves (or, with ``--work``, until their summed deterministic time reaches it) from the
+same starting roster for each seed; each sub-solve is bounded by CP-SAT's
 deterministic time (``--det``), not the wall clock, so a run depends on the seed and the code,
 not on the machine's load (the kinds' rates still use the wall clock). The starting roster is
 read from ``--start`` or, when that file is missing, made there: the construction (until
@@ -40,7 +41,7 @@ class _Search:
 
 def run_lns(problem: RosterProblem, plan: Plan, roster: Assignments, seed: int, steps: int,
             det: float, kinds: list[str], save: str = "",
-            linearization: int = -1) -> tuple[int, float, dict[str, str]]:
+            linearization: int = -1, work: float = 0.0) -> tuple[int, float, dict[str, str]]:
     """One LNS thread from ``roster`` for ``steps`` sub-solves (with only ``kinds``, when
     given): (objective, seconds, tries/gain by kind)."""
     from actors.solve.lns import Arm
@@ -56,8 +57,13 @@ def run_lns(problem: RosterProblem, plan: Plan, roster: Assignments, seed: int, 
     if linearization >= 0:
         worker.linearization = linearization
     began = time.monotonic()
-    worker.run(time.monotonic() + 3600, max_steps=steps)
+    if work:  # one step at a time until the sub-solves' deterministic time reaches work
+        while worker.work < work and worker.steps < steps:
+            worker.run(time.monotonic() + 3600, max_steps=worker.steps + 1)
+    else:
+        worker.run(time.monotonic() + 3600, max_steps=steps)
     tries = {arm.kind: f"{arm.tries}/{arm.gains}" for arm in worker.arms}
+    tries["work"] = f"{worker.work:.0f} in {worker.steps} steps"
     assert inc.objective is not None and inc.roster is not None
     if save:
         Path(save).write_text(json.dumps(inc.roster))
@@ -97,6 +103,8 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=120.0,
                     help="the limit the plan is made for (it sizes the plan, nothing else)")
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--work", type=float, default=0.0,
+                    help="stop once the sub-solves' deterministic time reaches this")
     ap.add_argument("--det", type=float, default=2.0, help="deterministic time per sub-solve")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--save", default="", help="write each run's final roster here")
@@ -127,7 +135,8 @@ def main() -> None:
         plan = make_plan(problem, options, Plan().with_overrides(overrides))
         for seed in seeds:
             obj, secs, tries = run_lns(problem, plan, roster, seed, args.steps, args.det,
-                                         kinds, args.save, linearization)
+                                         kinds, args.save, linearization,
+                                         args.work)
             results.setdefault(name, []).append((obj, secs))
             print(f"{name} seed {seed}: {obj} in {secs:.1f} s {tries}", flush=True)
     for name, runs in results.items():

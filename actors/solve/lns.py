@@ -129,6 +129,8 @@ class LnsWorker:
         self.merge = False  # compact: an improvement another thread overtook is written over
         # the new incumbent (Plan.lns_merge)
         self.det_limit: float | None = None  # benches, tests: CP-SAT work, not wall time
+        self.work = 0.0  # the sub-solves' deterministic time so far
+        self.explore = EXPLORE  # compact: the share of kinds drawn at random (Plan.lns_explore)
         self.sideways = 0.0  # compact: the chance a step may move sideways (plateau.py)
         self.current: tuple[Assignments, int] | None = None  # ... this thread's roster there
 
@@ -185,7 +187,7 @@ class LnsWorker:
         """The lp kind (when there is one) with ``LP_CHANCE``, else a kind at random."""
         if self.index is not None:  # compact: by the gain per second, or at random
             rates = [max(0.0, arm.rate) for arm in self.arms]
-            if self.rng.random() < EXPLORE or not sum(rates):
+            if self.rng.random() < self.explore or not sum(rates):
                 return self.rng.choice(self.arms)
             return self.rng.choices(self.arms, weights=rates)[0]
         lp = [arm for arm in self.arms if arm.kind == "lp"]
@@ -260,6 +262,7 @@ class LnsWorker:
             return solver, cp_model.UNKNOWN
         code = solver.solve(model)
         self._solver = None
+        self.work += solver.deterministic_time
         return solver, code
 
     def first(self, deadline: float, limit_s: float = FIRST_LIMIT_S) -> None:

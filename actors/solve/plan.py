@@ -37,6 +37,9 @@ COMPACT_SUB_LIMIT_S = 3.0  # ... where the LNS then solves compact sub-models, 3
 # (Instance 13, 120 s: 2990 / 3211 at 1 s, 2566 / 2602 at 2 s, 2383 at 3 s, 2655 at 5 s)
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
+SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
+SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
+# Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,10 @@ class Plan:
     # (off, as construct_adopt: the final runs with both, Instance 13 3082 against 2854 without,
     # Instance 20 6289 against 5802; docs/benchmarks.md, third pass)
     lns_chains: bool = False  # ... and a kind of ejection chains (exchange.py)
+    lns_explore: float = 0.25  # ... a kind drawn at random this often, else by gain per second
     lns_weekends: bool = False  # ... and a kind that trades weekends (weekends.py)
-    lns_sideways: float = 0.0  # ... the chance a step may keep the objective (plateau.py)
+    lns_sideways: float = -1.0  # ... the chance a step may keep the objective (plateau.py;
+    # -1: make_plan decides, SIDEWAYS above SIDEWAYS_MIN_DAYS, else 0)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets
@@ -167,6 +172,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
     if days > LONG_DAYS:
         changes.update(first_beams=(1, 2, 4, 8), type_limit=3,
                        sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))
+    if plan.lns_sideways < 0:
+        changes["lns_sideways"] = SIDEWAYS if days > SIDEWAYS_MIN_DAYS else 0.0
     if (options.workers or 2) < 2 and plan.lns:
         notes.append("one worker: the LNS does not run beside the exact search")
     return replace(plan, **changes, notes=plan.notes + tuple(notes))

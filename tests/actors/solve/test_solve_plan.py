@@ -72,3 +72,11 @@ def test_model_runs_the_primal_side_but_primal_does_not_import_model() -> None:
 
     assert "actors.solve.model" not in imported("primal")
     assert "actors.solve.primal" in imported("model")
+
+
+def test_sideways_lns_steps_are_planned_above_84_days_unless_overridden() -> None:
+    assert make_plan(problem(28, 20), SolveOptions(workers=2)).lns_sideways == 0.0
+    assert make_plan(problem(182, 50, 6), SolveOptions(workers=2)).lns_sideways == 1.0
+    off = make_plan(problem(182, 50, 6), SolveOptions(workers=2),
+                    Plan().with_overrides({"lns_sideways": "0"}))
+    assert off.lns_sideways == 0.0
