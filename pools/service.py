@@ -245,12 +245,13 @@ class JobService:
                                     f"job {job_id} is {record['status']}")
         # The record as the retry left it (queued), read before its message is on the queue:
         # read afterwards, an idle worker may already have run it again.
-        return self._retry_records([record], read=job_id) or self.get(job_id)
+        (requeued,) = self._retry_records([record], read_back=True)
+        return requeued or self.get(job_id)
 
     def _retry_records(self, records: list[dict[str, Any]], *,
-                       read: str | None = None) -> dict[str, Any] | None:
-        """Requeue each record's message; returns the record ``read`` as requeued."""
-        requeued = None
+                       read_back: bool = False) -> list[dict[str, Any] | None]:
+        """Requeue each record's message; with ``read_back``, the records as requeued."""
+        requeued: list[dict[str, Any] | None] = []
         by_queue: dict[str, list[dict[str, Any]]] = {}
         for record in records:
             by_queue.setdefault(record["queue"], []).append(record)
@@ -261,8 +262,7 @@ class JobService:
                 message = taken.get(record["id"]) or (message_of(stored) if stored else None)
                 if message is None:
                     raise InvalidTransition(f"job {record['id']} kept no message to retry")
-                got = self._requeue(message, read_back=record["id"] == read)
-                requeued = got or requeued
+                requeued.append(self._requeue(message, read_back=read_back))
         return requeued
 
     def requeue_dead(self, queue: str, message_ids: list[str] | None) -> list[str]:

@@ -25,7 +25,7 @@ from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
 from actors.solve.exchange import Exchange
 from actors.solve.incumbent import Incumbent, roster_of
-from actors.solve.neighbourhood import _fillers, _neighbourhood  # noqa: F401 (tests)
+from actors.solve.neighbourhood import cells_to_free
 from actors.solve.plateau import must_differ
 from actors.solve.schema import Assignments
 from actors.solve.submodel import Index, build_sub, roster_of_sub
@@ -297,7 +297,7 @@ class LnsWorker:
             if arm.kind == "guided":
                 free, typed = self._guided(roster, arm.size), set()
             else:
-                free, typed = _neighbourhood(self.rm, self.rng, arm.size, roster, arm.kind)
+                free, typed = cells_to_free(self.rm, self.rng, arm.size, roster, arm.kind)
             if self.index is not None and not typed:
                 self._compact_step(arm, roster, best, free, left)
                 continue

@@ -31,7 +31,7 @@ def _cover_penalty_by_day(rm: RosterModel, roster: Assignments) -> list[int]:
     return out
 
 
-def _fillers(rm: RosterModel, roster: Assignments, day: int) -> list[int]:
+def could_fill(rm: RosterModel, roster: Assignments, day: int) -> list[int]:
     """Staff who could take an under-covered shift on ``day``: not on it already, allowed that
     shift type (per-type maximum above 0), holding the row's skill; else those off that day."""
     p = rm.problem
@@ -44,7 +44,7 @@ def _fillers(rm: RosterModel, roster: Assignments, day: int) -> list[int]:
     return out or [e for e, st in enumerate(p.staff) if roster[st.id][day] is None]
 
 
-def _neighbourhood(rm: RosterModel, rng: random.Random, size: float,
+def cells_to_free(rm: RosterModel, rng: random.Random, size: float,
                    roster: Assignments, kind: str) -> tuple[Cells, Cells]:
     """Cells (staff, day) to free, and cells whose shift type alone is free (worked or not
     stays): a few staff for all days (half of them off on a day with a cover penalty), all
@@ -60,7 +60,7 @@ def _neighbourhood(rm: RosterModel, rng: random.Random, size: float,
               else rng.randrange(days))
     if kind in ("staff", "types"):
         k = min(n_staff, max(2, round(size * n_staff)))
-        idle = _fillers(rm, roster, centre) if TARGETED else [
+        idle = could_fill(rm, roster, centre) if TARGETED else [
             e for e, st in enumerate(rm.problem.staff) if roster[st.id][centre] is None]
         staff = set(rng.sample(idle, min(len(idle), k // 2)))  # who could fill that day
         staff.update(rng.sample([e for e in range(n_staff) if e not in staff], k - len(staff)))
@@ -82,7 +82,7 @@ def _neighbourhood(rm: RosterModel, rng: random.Random, size: float,
     members = range(n_staff)
     if kind in ("halves", "quarters"):  # part of the staff, who could fill the centre first
         part = n_staff // 2 if kind == "halves" else n_staff // 4
-        fill = _fillers(rm, roster, centre)
+        fill = could_fill(rm, roster, centre)
         half = set(rng.sample(fill, min(len(fill), part // 2)))
         half.update(rng.sample([e for e in range(n_staff) if e not in half],
                                max(0, part - len(half))))

@@ -44,8 +44,11 @@ def busy_others(window_s: float = 2.0, below: float = 0.10) -> list[dict[str, ob
 
 
 def snapshot() -> dict[str, object]:
-    return {"loadavg": [round(v, 2) for v in os.getloadavg()], "busy": busy_others(),
-            "loop_ms": loop_ms()}
+    return {**_sample(), "loop_ms": loop_ms()}
+
+
+def _sample() -> dict[str, object]:
+    return {"loadavg": [round(v, 2) for v in os.getloadavg()], "busy": busy_others()}
 
 
 def loop_ms(n: int = 2_000_000) -> float:
@@ -69,16 +72,17 @@ def wait_quiet(max_wait_s: float, poll_s: float = 30.0,
     how long it waited."""
     started = time.monotonic()
     while True:
-        snap = snapshot()
+        snap = _sample()  # (the loop timing once at the end: it would load the machine it polls)
         for _ in range(2):  # quiet for ~15 s, not just between two of someone's tests
             if snap["busy"]:
                 break
             time.sleep(5.0)
-            snap = snapshot()
+            snap = _sample()
         waited = time.monotonic() - started
         load1 = snap["loadavg"][0]  # type: ignore[index]
         if (not snap["busy"] and load1 < 1.0) or waited >= max_wait_s:
-            return {**snap, "waited_s": round(waited), "quiet": not snap["busy"]}
+            return {**snap, "loop_ms": loop_ms(), "waited_s": round(waited),
+                    "quiet": not snap["busy"]}
         say(f"machine busy (load {load1}; {snap['busy'][:3]}); waiting {poll_s:.0f} s")
         time.sleep(poll_s)
 

@@ -15,11 +15,10 @@ from actors.solve.lns import (
     Arm,
     Incumbent,
     LnsWorker,
-    _fillers,
     _fixed_copy,
-    _neighbourhood,
     roster_of,
 )
+from actors.solve.neighbourhood import cells_to_free, could_fill
 from actors.solve.reader import parse_problem_text
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
@@ -79,7 +78,7 @@ def test_a_types_neighbourhood_keeps_every_other_members_work_pattern() -> None:
     worker, inc = worker_for(5, [])
     greedy_first(worker, inc)
     rm, roster = worker.rm, inc.roster
-    free, typed = _neighbourhood(rm, random.Random(3), 0.2, roster, "types")
+    free, typed = cells_to_free(rm, random.Random(3), 0.2, roster, "types")
     freed_staff = {e for e, _ in free}
     assert 2 <= len(freed_staff) < len(rm.problem.staff) and not free & typed
     sub = _fixed_copy(rm, roster, free, lambda m, r: add_hints(rm, r, m), None, typed)
@@ -101,7 +100,7 @@ def test_staff_neighbourhoods_favour_members_allowed_the_short_shift_type() -> N
               for st in problem.staff}
     short_types = {row.shift_id for row in problem.cover
                    if row.day == 5 and row.shift_id != "D" and row.requirement > 0}
-    fillers = {problem.staff[e].id for e in _fillers(rm, roster, 5)}
+    fillers = {problem.staff[e].id for e in could_fill(rm, roster, 5)}
     allowed = {st.id for st in problem.staff
                if any(st.max_shifts.get(t, 1) > 0 for t in short_types)}
     assert short_types and fillers == allowed and "R" not in fillers and "H" in fillers
@@ -114,7 +113,7 @@ def test_staff_neighbourhoods_favour_members_allowed_the_short_shift_type() -> N
             pool.remove(st)
             exact[st.id][5] = row.shift_id
     idle = {st.id for st in pool}
-    assert {problem.staff[e].id for e in _fillers(rm, exact, 5)} == idle
+    assert {problem.staff[e].id for e in could_fill(rm, exact, 5)} == idle
 
 
 def test_a_guide_adds_a_kind_that_frees_the_members_with_the_highest_reduced_costs() -> None:
@@ -138,7 +137,7 @@ def test_a_pair_neighbourhood_frees_every_member_on_two_windows_whole_weeks_apar
     rng = random.Random(4)
     for size in (0.1, 0.3, 0.6):
         for _ in range(20):
-            free, typed = _neighbourhood(rm, rng, size, inc.roster, "pair")
+            free, typed = cells_to_free(rm, rng, size, inc.roster, "pair")
             days = sorted({d for _, d in free})
             assert not typed and len(free) == staff * len(days)
             width = max(1, max(2, round(size * 28 / 2)) // 2)
@@ -155,7 +154,7 @@ def test_a_halves_neighbourhood_frees_half_the_staff_on_two_windows_whole_weeks_
     rm, staff = worker.rm, len(worker.rm.problem.staff)
     rng = random.Random(5)
     for _ in range(20):
-        free, _ = _neighbourhood(rm, rng, 0.2, inc.roster, "halves")
+        free, _ = cells_to_free(rm, rng, 0.2, inc.roster, "halves")
         members, days = {e for e, _ in free}, sorted({d for _, d in free})
         assert len(members) == staff // 2 and len(free) == len(members) * len(days)
         width = max(2, round(0.2 * 28 / 2))

@@ -13,7 +13,8 @@ from actors.solve.constraints import ModelFlags, build_model, weekend_days
 from actors.solve.construct import construct
 from actors.solve.hints import add_hints
 from actors.solve.incumbent import Incumbent
-from actors.solve.lns import Arm, LnsWorker, _neighbourhood
+from actors.solve.lns import Arm, LnsWorker
+from actors.solve.neighbourhood import cells_to_free
 from actors.solve.plateau import must_differ
 from actors.solve.reader import parse_problem_text
 from actors.solve.submodel import Index, build_sub, roster_of_sub
@@ -82,7 +83,7 @@ def test_a_weekends_neighbourhood_frees_two_weekends_with_their_flanks() -> None
     weekends = weekend_days(problem)
     rng = random.Random(3)
     for _ in range(20):
-        free, typed = _neighbourhood(rm, rng, 0.2, inc.roster, "weekends")
+        free, typed = cells_to_free(rm, rng, 0.2, inc.roster, "weekends")
         members, days = {e for e, _ in free}, {d for _, d in free}
         assert not typed and len(free) == len(members) * len(days)
         assert len(members) == round(0.5 * len(problem.staff))
