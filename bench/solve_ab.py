@@ -40,10 +40,10 @@ class _Search:
 
 
 def run_lns(problem: RosterProblem, plan: Plan, roster: Assignments, seed: int, steps: int,
-            det: float, kinds: list[str], save: str = "",
-            linearization: int = -1, work: float = 0.0) -> tuple[int, float, dict[str, str]]:
+            det: float, kinds: list[str], save: str = "", linearization: int = -1,
+            work: float = 0.0) -> tuple[int, float, dict[str, str], Assignments]:
     """One LNS thread from ``roster`` for ``steps`` sub-solves (with only ``kinds``, when
-    given): (objective, seconds, tries/gain by kind)."""
+    given): (objective, seconds, tries/gain by kind, the roster it ended with)."""
     from actors.solve.lns import Arm
     from actors.solve.primal import lns_worker
 
@@ -67,7 +67,7 @@ def run_lns(problem: RosterProblem, plan: Plan, roster: Assignments, seed: int, 
     assert inc.objective is not None and inc.roster is not None
     if save:
         Path(save).write_text(json.dumps(inc.roster))
-    return inc.objective, time.monotonic() - began, tries
+    return inc.objective, time.monotonic() - began, tries, inc.roster
 
 
 def make_start(problem: RosterProblem, plan: Plan, construct_s: float, warm_steps: int,
@@ -81,16 +81,9 @@ def make_start(problem: RosterProblem, plan: Plan, construct_s: float, warm_step
     print(f"construction: {built.objective} in {built.seconds:.1f} s", flush=True)
     if not warm_steps:
         return built.roster
-    inc = Incumbent()
-    inc.offer(problem, built.roster, None, "start", 0.0)
-    from actors.solve.primal import lns_worker
-
-    worker = lns_worker(_Search(problem, inc), plan, 0)  # type: ignore[arg-type]
-    worker.det_limit = det
-    worker.run(time.monotonic() + 3600, max_steps=warm_steps)
-    print(f"warm LNS: {inc.objective}", flush=True)
-    assert inc.roster is not None
-    return inc.roster
+    objective, _, _, roster = run_lns(problem, plan, built.roster, 0, warm_steps, det, [])
+    print(f"warm LNS: {objective}", flush=True)
+    return roster
 
 
 def main() -> None:
@@ -108,6 +101,7 @@ def main() -> None:
     ap.add_argument("--det", type=float, default=2.0, help="deterministic time per sub-solve")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--save", default="", help="write each run's final roster here")
+    ap.add_argument("--json", default="", help="write every run and each arm's summary here")
     ap.add_argument("--arm", action="append", default=[],
                     help="name:key=value,... plan overrides; kinds=a/b: only those "
                     "LNS kinds; linearization=N: the sub-solves' level (repeatable)")
@@ -134,15 +128,23 @@ def main() -> None:
         linearization = int(overrides.pop("linearization", -1))  # the sub-solves' level
         plan = make_plan(problem, options, Plan().with_overrides(overrides))
         for seed in seeds:
-            obj, secs, tries = run_lns(problem, plan, roster, seed, args.steps, args.det,
+            obj, secs, tries, _ = run_lns(problem, plan, roster, seed, args.steps, args.det,
                                          kinds, args.save, linearization,
                                          args.work)
             results.setdefault(name, []).append((obj, secs))
             print(f"{name} seed {seed}: {obj} in {secs:.1f} s {tries}", flush=True)
+    summary = {}
     for name, runs in results.items():
         objs, secs = [r[0] for r in runs], [r[1] for r in runs]
+        summary[name] = {"objectives": objs, "median": statistics.median(objs),
+                         "min": min(objs), "max": max(objs),
+                         "seconds_median": round(statistics.median(secs), 1)}
         print(f"== {name}: median {statistics.median(objs)} min {min(objs)} max {max(objs)}; "
               f"seconds median {statistics.median(secs):.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"command": " ".join(sys.argv), "seeds": seeds,
+                                               "start": inc.objective, "arms": summary},
+                                              indent=1))
 
 
 if __name__ == "__main__":
