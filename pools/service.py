@@ -112,9 +112,9 @@ class JobService:
     def async_redis(self) -> Any:
         """An asyncio Redis client for this process's event loop (made on first use)."""
         if self._async_redis is None:
-            import redis.asyncio
+            from pools.aioredis import async_client
 
-            self._async_redis = redis.asyncio.Redis.from_url(redis_url(self.settings))
+            self._async_redis = async_client(redis_url(self.settings))
         return self._async_redis
 
     def _message(self, actor_name: str, job_id: str, kind: str, args: Sequence[Any],
