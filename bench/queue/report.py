@@ -16,6 +16,9 @@ METRICS: dict[str, tuple[str, ...]] = {
     "enqueue_per_s": ("noop", "enqueue_per_s"),
     "submit_p50_ms": ("noop", "submit_p50_ms"),
     "submit_p99_ms": ("noop", "submit_p99_ms"),
+    "paced_per_s": ("paced", "enqueue_per_s"),
+    "paced_p50_ms": ("paced", "submit_p50_ms"),
+    "paced_p99_ms": ("paced", "submit_p99_ms"),
     "noop_drain_per_s": ("noop", "drain_per_s"),
     "sleep_drain_per_s": ("sleep", "drain_per_s"),
     "busy_p50_ms": ("busy_latency", "p50_ms"),
@@ -114,7 +117,9 @@ def table(summary: dict[str, Any], systems: list[str], configs: list[str]) -> st
                 notes.append(f"- repertory-api {config}: {_f(r['enqueue_per_s'])} accepted "
                              f"submissions/s from 32 concurrent HTTP clients, submit latency "
                              f"p50 {_f(r['submit_p50_ms'], 1)} ms / p99 "
-                             f"{_f(r['submit_p99_ms'], 1)} ms; API CPU "
+                             f"{_f(r['submit_p99_ms'], 1)} ms; at a steady "
+                             f"{_f(r['paced_per_s'])}/s, p50 {_f(r['paced_p50_ms'], 1)} ms / "
+                             f"p99 {_f(r['paced_p99_ms'], 1)} ms; API CPU "
                              f"{_f(r['api_cpu_ms_per_submit'], 2)} ms per submission, API RSS "
                              f"{_f(r['api_rss_mib'])} MiB")
             lines.append(

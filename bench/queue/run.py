@@ -47,6 +47,7 @@ def trial_argv(args: argparse.Namespace, system: str, processes: int, threads: i
             "--processes", str(processes), "--threads", str(threads), "--url", url,
             "--noop", str(args.noop), "--sleep", str(args.sleep), "--seq", str(args.seq),
             "--idle", str(args.idle), "--idle-gap", str(args.idle_gap),
+            "--paced", str(args.paced), "--paced-rate", str(args.paced_rate),
             "--fraction", str(fraction), "--log-dir", str(log_dir),
             *(["--profile", str(args.profile)] if args.profile else [])]
 
@@ -131,6 +132,10 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=500, help="busy-idle latency probes")
     parser.add_argument("--idle", type=int, default=5, help="probes after --idle-gap of idle")
     parser.add_argument("--idle-gap", type=float, default=1.0)
+    parser.add_argument("--paced", type=int, default=4000,
+                        help="API only: no-op submissions at a steady --paced-rate (0: none)")
+    parser.add_argument("--paced-rate", type=float, default=2000.0,
+                        help="requests/s in all from the 32 clients (issue #13's target rate)")
     parser.add_argument("--rq-fraction", type=float, default=0.25,
                         help="RQ drains this fraction of --noop/--sleep (it forks per job)")
     parser.add_argument("--api-fraction", type=float, default=1.0,

@@ -11,6 +11,9 @@
 3. idle latency: ``--idle`` no-op jobs, each sent after ``--idle-gap`` s with nothing to do;
 4. no-op drain: workers paused (SIGSTOP), ``--noop`` jobs submitted by one client thread
    (the enqueue rate), workers resumed (SIGCONT): jobs ÷ (last end − resume);
+   (the API only, ``--paced``) the no-op drain again, its jobs submitted at a steady
+   ``--paced-rate`` by the same 32 clients: the submit latency at that load, each counted from
+   when its request was due;
 5. the same with ``--sleep`` 10 ms jobs; worker RSS after each drain.
 
 The last line of stdout is ``RESULT <json>``.
@@ -145,9 +148,10 @@ def cpu_ms_per_job(before: float, after: float, n: int) -> float:
 
 
 def drain(adapter: Adapter, kind: str, n: int, timeout_s: float, server_pid: int,
-          profile: Path | None = None) -> dict[str, Any]:
+          profile: Path | None = None, rate: float = 0.0) -> dict[str, Any]:
     """CPU per job: the client and the rest (the API) while submitting, the worker trees and
     the Redis server while draining, from /proc (so it holds whatever else runs).
+    ``rate``: submit at that steady rate (``submit_paced``) instead of back to back.
     ``profile``: a folder for py-spy's collapsed stacks of the API while submitting and of
     the workers while draining (timings then include py-spy's own load)."""
     adapter.reset()
@@ -159,7 +163,9 @@ def drain(adapter: Adapter, kind: str, n: int, timeout_s: float, server_pid: int
                  profile and profile / f"{adapter.name}-api-{kind}.txt"):
             cpu0 = (time.process_time(), procs.cpu_s(others), procs.cpu_s([server_pid]))
             calls0 = redis_calls(adapter)
-            batch = adapter.submit_many(kind, [f"{kind[0]}{i}" for i in range(n)])
+            tags = [f"{kind[0]}{'p' if rate else ''}{i}" for i in range(n)]
+            batch = (adapter.submit_paced(kind, tags, rate) if rate
+                     else adapter.submit_many(kind, tags))
             calls1 = redis_calls(adapter)
             cpu1 = (time.process_time(), procs.cpu_s(others), procs.cpu_s([server_pid]))
     finally:
@@ -230,6 +236,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["noop"] = drain(adapter, "noop", scaled(args.noop), args.drain_timeout,
                                server, Path(args.profile) if args.profile else None)
         result["rss_mib_after_noop"] = round(procs.rss_kib(adapter.worker_pids()) / 1024, 1)
+        if args.paced and hasattr(adapter, "submit_paced"):
+            phase = "paced submissions"
+            result["paced"] = drain(adapter, "noop", scaled(args.paced), args.drain_timeout,
+                                    server, rate=args.paced_rate)
         result["worker_processes"] = len(adapter.worker_pids())
         phase = "sleep drain"
         result["sleep"] = drain(adapter, "sleep", scaled(args.sleep), args.drain_timeout,
@@ -261,6 +271,9 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=500)
     parser.add_argument("--idle", type=int, default=5)
     parser.add_argument("--idle-gap", type=float, default=1.0)
+    parser.add_argument("--paced", type=int, default=0,
+                        help="no-op jobs submitted at --paced-rate (systems that can: the API)")
+    parser.add_argument("--paced-rate", type=float, default=2000.0)
     parser.add_argument("--fraction", type=float, default=1.0,
                         help="run this fraction of --noop and --sleep (slow systems)")
     parser.add_argument("--boot-timeout", type=float, default=90.0)
