@@ -11,9 +11,10 @@ OFF = -1
 
 @njit(cache=True, nogil=True)
 def extend(d, last, run, start, tot, wk, cnt, cost, w, allowed, allow_off, forbid, units,
-           tmin, tmax, rest, maxc, minc, minoff, weekend, maxw, track, caps):
+           tmin, tmax, rest, maxc, minc, minoff, weekend, maxw, track, caps, klass):
     """Every valid one-day extension of every label: the candidates' fields, their parent
-    label and the action taken (shift index, or OFF)."""
+    label and the action taken (shift index, or OFF). A label's ``last`` is ``klass`` of the
+    shift worked: shifts with the same successors share one (their labels then compete)."""
     n, n_shifts = len(cost), len(units)
     size = n * (n_shifts + 1)
     o_last = np.empty(size, np.int64)
@@ -65,7 +66,7 @@ def extend(d, last, run, start, tot, wk, cnt, cost, w, allowed, allow_off, forbi
             k = track[s]
             if k >= 0 and cnt[i, k] + 1 > caps[k]:
                 continue
-            o_last[m], o_run[m], o_start[m], o_tot[m], o_wk[m] = s, r2, s2, t2, w2
+            o_last[m], o_run[m], o_start[m], o_tot[m], o_wk[m] = klass[s], r2, s2, t2, w2
             o_cnt[m, :] = cnt[i, :]
             if k >= 0:
                 o_cnt[m, k] += 1
@@ -141,9 +142,10 @@ def prune(last, run, start, tot, wk, cnt, cost, n_shifts, runcap, minoff, tmax, 
 
 @njit(cache=True, nogil=True)
 def run_dp(w, allowed, allow_off, forbid, units, tmin, tmax, rest, maxc, minc, minoff, weekend,
-           maxw, track, caps, k, beam=0):
+           maxw, track, caps, k, beam, klass):
     """The whole label-setting DP: up to ``k`` cheapest schedules as rows of ``paths`` (shift
-    index per day, OFF for a day off) and their costs; empty when no schedule is valid."""
+    index per day, OFF for a day off) and their costs; empty when no schedule is valid.
+    ``klass[s]``: the shift whose successors ``s`` has (see :func:`extend`)."""
     days, n_shifts = allowed.shape
     n_track = len(caps)
     last = np.full(1, NONE, np.int64)
@@ -159,7 +161,7 @@ def run_dp(w, allowed, allow_off, forbid, units, tmin, tmax, rest, maxc, minc, m
     for d in range(days):
         c = extend(d, last, run, start, tot, wk, cnt, cost, w[d], allowed[d], allow_off[d],
                    forbid, units, tmin, tmax, rest[d], maxc, minc, minoff, weekend, maxw,
-                   track, caps)
+                   track, caps, klass)
         keep = prune(c[0], c[1], c[2], c[3], c[4], c[5], c[6], n_shifts, runcap,
                      minoff, tmax, beam)
         last, run, start, tot, wk = c[0][keep], c[1][keep], c[2][keep], c[3][keep], c[4][keep]

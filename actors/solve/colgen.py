@@ -185,6 +185,7 @@ class ColumnPool:
         self.problem = problem
         self.staff = _staff_data(problem)
         self.columns: list[dict[Column, pywraplp.Variable]] = [{} for _ in problem.staff]
+        self.cursor = 0  # partial pricing: where the next round starts (generate's chunk)
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -272,7 +273,9 @@ def clipped_duals(problem: RosterProblem, sol: LpSolution) -> list[float]:
 class CgState:
     lp: float = math.inf  # the restricted master LP's value (the master LP's once converged)
     bound: float = 0.0  # the best valid lower bound on the roster objective found so far
-    rounds: int = 0
+    rounds: int = 0  # master LP solves
+    partial: int = 0  # ... rounds that priced fewer than every free member (no bound)
+    priced: int = 0  # pricing calls
     converged: bool = False
     solution: LpSolution | None = None
 
@@ -281,33 +284,47 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
              halt: Callable[[], bool] = lambda: False,
              on_bound: Callable[[float], None] | None = None,
              price_limit_s: float = 0.5, seed: int = 0,
-             fixed: Collection[int] = ()) -> CgState:
+             fixed: Collection[int] = (), chunk: int = 0) -> CgState:
     """Column generation rounds until no column prices out, the deadline, or ``halt()``;
     members in ``fixed`` are not priced (a dive has fixed their schedule; no bound then).
 
-    After every round in which each member was priced to optimality, ``state.bound`` takes the
-    Lagrangian bound of the round's cover duals (clipped to ``[-weight_over, weight_under]``,
-    where it is valid whatever the LP did): ``sum(dual * requirement) + sum over members of
-    their cheapest column's cost minus its duals``.
+    A round solves the master LP and prices members under its duals. ``chunk`` = 0 prices
+    every free member; ``chunk`` > 0 (partial pricing) prices them in turn from where the last
+    round stopped (``pool.cursor``) and re-solves the LP once ``chunk`` were priced and one
+    gave a column — while none does, it prices on under the same duals, so a round that
+    reaches every free member without a column proves convergence, as a full round does.
+
+    After a round in which every member was priced to optimality under the same duals,
+    ``state.bound`` takes the Lagrangian bound of those cover duals (clipped to
+    ``[-weight_over, weight_under]``, where it is valid whatever the LP did):
+    ``sum(dual * requirement) + sum over members of their cheapest column's cost minus its
+    duals``. A partial round gives no bound.
     """
+    free = [e for e in range(len(pricers)) if e not in fixed]
+    step = min(chunk, len(free)) if chunk > 0 else len(free)
     while not halt() and time.monotonic() < deadline:
         sol = pool.solve_lp()
         state.lp, state.rounds, state.solution = sol.value, state.rounds + 1, sol
         duals = clipped_duals(pool.problem, sol)
         lagrange = sum(y * c.requirement for y, c in zip(duals, pool.problem.cover, strict=True))
-        exact, added = not fixed, 0
-        for e, pricer in enumerate(pricers):
-            if e in fixed:
-                continue
+        exact, added, priced = not fixed, 0, 0
+        first = pool.cursor if chunk > 0 else 0
+        while priced < len(free) and (priced < step or added == 0):
             if halt() or time.monotonic() >= deadline:
                 return state
-            cols, low, optimal = pricer.price(pool.weights(e, duals), price_limit_s,
-                                              seed + state.rounds)
-            exact &= optimal
+            e = free[(first + priced) % len(free)]
+            cols, low, optimal = pricers[e].price(pool.weights(e, duals), price_limit_s,
+                                                  seed + state.rounds)
+            priced, exact = priced + 1, exact and optimal
             lagrange += low + sum(pool.staff[e].on.values())
             for col in cols:
                 if pool.reduced_cost(e, col, sol) < -1e-6 and pool.add(e, col):
                     added += 1
+        state.priced += priced
+        pool.cursor = first + priced
+        if priced < len(free):
+            state.partial += 1  # no bound, no proof of convergence
+            continue
         lagrange -= BOUND_EPS
         if exact and lagrange > state.bound:
             state.bound = lagrange

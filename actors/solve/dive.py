@@ -65,16 +65,18 @@ def _pick(sol: LpSolution, fixed: dict[int, Column],
 
 def dive(pool: ColumnPool, pricers: list, deadline: float,
          halt: Callable[[], bool] = lambda: False, seed: int = 0, randomize: bool = False,
-         fixed: dict[int, Column] | None = None, batch: int = 1) -> Assignments | None:
+         fixed: dict[int, Column] | None = None, batch: int = 1,
+         chunk: int = 0) -> Assignments | None:
     """One dive from the pool's current LP (members in ``fixed`` already fixed in the pool);
     the roster it ends at (None when it ran out of time or was halted). Column generation
-    re-converges after each fix. The pool is left unfixed, with every column generated."""
+    re-converges after each fix (``chunk``: partial pricing, :func:`generate`). The pool is
+    left unfixed, with every column generated."""
     fixed = dict(fixed or {})
     rng = random.Random(seed) if randomize else None
     try:
         while len(fixed) < len(pool.problem.staff):
             state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
-                             fixed=fixed)
+                             fixed=fixed, chunk=chunk)
             if state.solution is None or halt() or time.monotonic() >= deadline:
                 return None
             for e, col in _pick(state.solution, fixed, rng, batch).items():
@@ -87,7 +89,7 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
 
 def repair(pool: ColumnPool, pricers: list, roster: Assignments, free: Collection[int],
            deadline: float, halt: Callable[[], bool] = lambda: False,
-           seed: int = 0) -> Assignments | None:
+           seed: int = 0, chunk: int = 0) -> Assignments | None:
     """An LNS move on the LP: every member outside ``free`` keeps their schedule in
     ``roster``; column generation and a dive re-plan the ``free`` ones (None when out of
     time)."""
@@ -95,7 +97,8 @@ def repair(pool: ColumnPool, pricers: list, roster: Assignments, free: Collectio
     fixed = {e: col for e, col in enumerate(cols) if e not in free}
     for e, col in fixed.items():
         pool.fix(e, col)
-    return dive(pool, pricers, deadline, halt=halt, seed=seed, fixed=fixed, randomize=True)
+    return dive(pool, pricers, deadline, halt=halt, seed=seed, fixed=fixed, randomize=True,
+                chunk=chunk)
 
 
 @dataclass
@@ -115,10 +118,13 @@ class Phase:
 def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: float,
                  deadline: float, halt: Callable[[], bool],
                  on_bound: Callable[[float], None], seed: int = 0,
-                 dive_batch_per: int = 20) -> Phase:
+                 dive_batch_per: int = 20, chunk: int = 0,
+                 root_until: float | None = None) -> Phase:
     """Column generation from the incumbent's schedules to the root LP (its bounds go to
-    ``on_bound``, rounded up), then one dive (ending by ``dive_until``) whose roster is
-    offered to ``inc``. The phase hands on the guide and the repair move for the LNS."""
+    ``on_bound``, rounded up; ``chunk``: partial pricing, :func:`generate`; it stops by
+    ``root_until``, default ``deadline``), then one dive (ending by ``dive_until``) whose
+    roster is offered to ``inc``. The phase hands on the guide and the repair move for the
+    LNS."""
     phase, problem = Phase(), rm.problem
     with inc.lock:
         roster = inc.roster
@@ -127,22 +133,25 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
     pool = ColumnPool(problem)
     pool.add_roster(roster)
     pricers = make_pricers(problem)
-    state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
+    state = generate(pool, pricers, deadline if root_until is None else root_until, CgState(),
+                     halt=halt, seed=seed, chunk=chunk,
                      on_bound=lambda b: on_bound(float(math.ceil(b - 1e-6))))
     root = state.solution
     if root is None:
         return phase
     phase.bound = state.bound
-    log.info("root LP %.2f after %d rounds at %.1f s", state.lp, state.rounds,
+    log.info("root LP %.2f after %d rounds (%d partial, %d pricings; converged: %s) at %.1f s",
+             state.lp, state.rounds, state.partial, state.priced, state.converged,
              time.monotonic() - started)
     phase.guide = lambda r: pool.roster_reduced_costs(r, root)
-    phase.repair = lambda r, free, until, k: repair(pool, pricers, r, free, until, halt, k)
+    phase.repair = lambda r, free, until, k: repair(pool, pricers, r, free, until, halt, k,
+                                                    chunk)
     if state.converged:  # the root duals: the Lagrangian bound is the LP's
         phase.fixing = lambda ub: reduced_cost_fixing(pool, pricers, root, ub)
         phase.master = partial(best_from_pool, pool, root)
     if state.converged and not halt():
         found = dive(pool, pricers, dive_until, halt=halt, seed=seed,
-                     batch=max(1, len(problem.staff) // dive_batch_per))
+                     batch=max(1, len(problem.staff) // dive_batch_per), chunk=chunk)
         if found is not None:
             phase.dive = check_roster(problem, found).objective
             log.info("dive: %d at %.1f s", phase.dive, time.monotonic() - started)

@@ -32,9 +32,18 @@ BYTES_PER_TERM = 2_800  # peak process memory per estimated term with the exact 
 # useful bound on either in 120 / 300 s)
 COLGEN_MAX_DAYS = 84  # column generation (exact DP pricing) only up to this horizon ...
 COLGEN_MAX_CELLS = 30_000  # ... and this many staff x days x shift types (a pricing round
-# over Instance 13's 60,480 cells takes 8 s on a quiet core, 25 s on a loaded one)
+# over Instance 13's 60,480 cells took 8 s on a quiet core, 25 s on a loaded one; 3-6 s with
+# the DP's shift classes. Even with partial pricing the root LP there needs ~1,700 member
+# pricings and ~100 LP solves, ~195 s on one core, before a dive or master IP can start)
 COMPACT_SUB_LIMIT_S = 3.0  # ... where the LNS then solves compact sub-models, 3 s each
 # (Instance 13, 120 s: 2990 / 3211 at 1 s, 2566 / 2602 at 2 s, 2383 at 3 s, 2655 at 5 s)
+PARTIAL_CHUNK = 20  # Plan.colgen_chunk = -1 (off by default): column generation above
+PARTIAL_ROOT_END = 0.7  # COLGEN_MAX_CELLS with partial pricing, 20 members per LP solve, the
+# root stopping by 0.7 T. Its LP falls far faster per pricing (Instance 13 from 9199: 1615
+# after 980 member pricings against 4966 after 1200 in full rounds), but at 120 s with 2
+# workers it lost: 3308 / 2885 against 2393 / 2761 for today's path in the same window (the
+# root LP reaches ~2000 by 0.7 T, unconverged: no dive, no master IP; docs/benchmarks.md,
+# fifth pass)
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
@@ -82,6 +91,9 @@ class Plan:
     first_limit_s: float = 2.0  # CP-SAT's single-worker first roster (fallback)
     stall_s: float = 15.0  # the exact search hands its core over when its bound has not
     stall_gap: float = 0.02  # moved for this long and the gap is still this wide
+    colgen_chunk: int = 0  # partial pricing: members priced per master LP solve (0: all;
+    # colgen.generate); -1: make_plan decides (PARTIAL_CHUNK where the cells are too many)
+    root_end: float = 1.0  # the root column generation stops by this share, converged or not
     dive_end: float = 0.85  # the dive must end by this share of the time limit
     dive_batch_per: int = 20  # the dive fixes one member per this many at a step (at least 1)
     master_at: float = 0.3  # the restricted master IP runs between these shares ...
@@ -137,6 +149,20 @@ def estimate_terms(problem: RosterProblem, flags: ModelFlags) -> int:
     return cells * 3 + follow + runs + cover + requests + extras
 
 
+def _partial(plan: Plan) -> dict[str, object]:
+    """Column generation with partial pricing where a full pricing round takes seconds: the
+    LNS on compact sub-models as where there is none, no reduced-cost fixing (a DP per member,
+    day and shift) and no LP repair moves (a dive each)."""
+    out: dict[str, object] = {"lns_compact": True, "fixing": False, "lp_repair": False}
+    if plan.colgen_chunk < 0:
+        out["colgen_chunk"] = PARTIAL_CHUNK
+    if plan.sub_limit_s == Plan.sub_limit_s:
+        out["sub_limit_s"] = COMPACT_SUB_LIMIT_S
+    if plan.root_end == Plan.root_end:
+        out["root_end"] = PARTIAL_ROOT_END
+    return out
+
+
 def make_plan(problem: RosterProblem, options: SolveOptions,
               base: Plan | None = None) -> Plan:
     """The plan for ``problem``: ``base`` (default :class:`Plan`) scaled to its size."""
@@ -158,7 +184,13 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "budget: no exact search and no proof; the construction's sweeps and "
                      "two LNS threads run instead")
     cells = len(problem.staff) * days * len(problem.shifts)
-    if plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
+    partial = plan.colgen_chunk != 0 and days <= COLGEN_MAX_DAYS
+    if plan.colgen and partial and cells > COLGEN_MAX_CELLS:
+        changes.update(_partial(plan))
+        notes.append(f"{days} days x {len(problem.staff)} staff x {len(problem.shifts)} shift "
+                     "types: column generation prices members in chunks (partial pricing) "
+                     "beside the compact LNS")
+    elif plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
         changes.update(colgen=False, lns_compact=True)
         if plan.construct_share == Plan.construct_share:  # (not when overridden)
             changes["construct_share"] = 0.5  # the sweeps improve instead
@@ -169,6 +201,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         notes.append(f"{days} days x {len(problem.staff)} staff x {len(problem.shifts)} shift "
                      "types: no column generation (its exact pricing is too slow), so no "
                      "lower bound beyond CP-SAT's")
+    if plan.colgen_chunk < 0 and "colgen_chunk" not in changes:
+        changes["colgen_chunk"] = 0
     if days > LONG_DAYS:
         changes.update(first_beams=(1, 2, 4, 8), type_limit=3,
                        sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))

@@ -132,3 +132,77 @@ def test_a_rebuilt_master_lp_keeps_every_column_and_every_fixed_member() -> None
     assert abs(rebuilt.value - fixed_value) < 1e-6 and rebuilt.chosen[0] == {cols[0]: 1.0}
     pool.unfix()
     assert abs(pool.solve_lp().value - state.lp) < 1e-6
+
+
+class RecordingPricer:
+    """A real pricer that records, per master LP solve, which members it priced."""
+
+    def __init__(self, pricer: object, e: int, priced: dict[int, set[int]],
+                 solves: list[int]) -> None:
+        self.pricer, self.e, self.priced, self.solves = pricer, e, priced, solves
+
+    def price(self, weights: dict, limit_s: float, seed: int) -> tuple:
+        self.priced.setdefault(self.solves[0], set()).add(self.e)
+        return self.pricer.price(weights, limit_s, seed)  # type: ignore[attr-defined]
+
+
+def partial_root(problem: RosterProblem, chunk: int) -> tuple[CgState, dict, list[int],
+                                                               ColumnPool]:
+    """Partial pricing to convergence (bounded by convergence, not by time), recording the
+    master LP solve each pricing and each bound came under."""
+    inc = first_roster(problem)
+    pool = ColumnPool(problem)
+    pool.add_roster(inc.roster)
+    solves, priced, bound_at = [0], {}, []
+    solve_lp = pool.solve_lp
+
+    def counted() -> object:
+        solves[0] += 1
+        return solve_lp()
+
+    pool.solve_lp = counted  # type: ignore[method-assign]
+    pricers = [RecordingPricer(p, e, priced, solves)
+               for e, p in enumerate(make_pricers(problem))]
+    state = generate(pool, pricers, time.monotonic() + 600, CgState(),  # type: ignore[arg-type]
+                     on_bound=lambda b: bound_at.append(solves[0]), chunk=chunk)
+    assert state.converged
+    return state, priced, bound_at, pool
+
+
+def test_partial_pricing_takes_a_bound_only_after_a_round_that_priced_every_member() -> None:
+    problem = instance(5)
+    state, priced, bound_at, _ = partial_root(problem, chunk=2)
+    everyone = set(range(len(problem.staff)))
+    assert state.partial > 0 and state.partial < state.rounds  # chunks, then full rounds
+    assert any(members != everyone for members in priced.values())
+    assert bound_at and all(priced[k] == everyone for k in bound_at)
+    assert state.bound <= state.lp + 1e-6
+
+
+def test_partial_pricing_converges_to_the_master_lp_of_full_rounds_with_the_same_bound(
+) -> None:
+    problem = instance(2)
+    _, full, _ = converged_pool(problem)
+    state, _, _, _ = partial_root(problem, chunk=3)
+    assert abs(state.lp - full.lp) < 1e-6  # one master LP optimum, whichever columns led there
+    assert abs(state.bound - full.bound) < 1e-4 and state.bound <= OPTIMUM[2]
+
+
+def test_every_column_of_a_partial_pricing_round_is_a_schedule_the_checker_accepts() -> None:
+    problem = instance(5)
+    _, _, _, pool = partial_root(problem, chunk=2)
+    for k in range(max(len(cols) for cols in pool.columns)):
+        roster = {}
+        for e, st in enumerate(problem.staff):
+            col = sorted(pool.columns[e])[k % len(pool.columns[e])]
+            roster[st.id] = [None if s < 0 else problem.shifts[s].id for s in col]
+        report = check_roster(problem, roster)  # cover is soft: any mix of columns is feasible
+        assert report.feasible, report.violations[:3]
+
+
+def test_a_dive_with_partial_pricing_ends_at_a_valid_roster() -> None:
+    problem = instance(2)
+    pool, _, _ = converged_pool(problem)
+    roster = dive(pool, make_pricers(problem), time.monotonic() + 600, chunk=2)
+    assert roster is not None and check_roster(problem, roster).feasible
+    assert check_roster(problem, roster).objective >= OPTIMUM[2]

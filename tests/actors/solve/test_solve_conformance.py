@@ -62,6 +62,11 @@ def test_every_phase_gives_checker_valid_rosters_that_agree_on_the_objective(see
     pricers = make_pricers(problem)
     state = generate(pool, pricers, LONG, CgState())
     assert state.converged and state.bound <= best + 1e-6
+    partial = ColumnPool(problem)  # partial pricing: members two at a time per LP solve
+    partial.add_roster(built.roster)
+    chunked = generate(partial, pricers, LONG, CgState(), chunk=2)
+    assert chunked.converged and chunked.bound <= best + 1e-6
+    assert abs(chunked.lp - state.lp) <= 1e-3 * max(1.0, abs(state.lp))  # the same master LP
     dived = dive(pool, pricers, LONG)
     assert dived is not None
     dive_report = check_roster(problem, dived)

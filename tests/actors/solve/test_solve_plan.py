@@ -4,7 +4,14 @@ from pathlib import Path
 import pytest
 
 from actors.solve.constraints import ModelFlags
-from actors.solve.plan import EXTRAS_MAX_DAYS, Plan, estimate_terms, make_plan
+from actors.solve.plan import (
+    EXTRAS_MAX_DAYS,
+    PARTIAL_CHUNK,
+    PARTIAL_ROOT_END,
+    Plan,
+    estimate_terms,
+    make_plan,
+)
 from actors.solve.schema import RosterProblem, SolveOptions
 
 SOLVE = Path(__file__).resolve().parents[3] / "actors" / "solve"
@@ -80,3 +87,18 @@ def test_sideways_lns_steps_are_planned_above_84_days_unless_overridden() -> Non
     off = make_plan(problem(182, 50, 6), SolveOptions(workers=2),
                     Plan().with_overrides({"lns_sideways": "0"}))
     assert off.lns_sideways == 0.0
+
+
+def test_partial_pricing_keeps_column_generation_only_where_full_rounds_are_too_slow() -> None:
+    big = problem(28, 120, 18)  # Instance 13's size: 60,480 cells
+    assert not make_plan(big, SolveOptions(workers=2)).colgen  # the default: no colgen there
+    plan = make_plan(big, SolveOptions(workers=2), Plan(colgen_chunk=-1))
+    assert plan.colgen and plan.colgen_chunk == PARTIAL_CHUNK
+    assert plan.lns_compact and not plan.fixing and not plan.lp_repair
+    assert plan.root_end == PARTIAL_ROOT_END and plan.sub_limit_s == 3.0
+    assert any("partial pricing" in n for n in plan.notes)
+    small = make_plan(problem(28, 20), SolveOptions(workers=2), Plan(colgen_chunk=-1))
+    assert small.colgen and small.colgen_chunk == 0 and not small.lns_compact  # full rounds
+    assert small.root_end == 1.0
+    year = make_plan(problem(364, 50, 10), SolveOptions(workers=2), Plan(colgen_chunk=-1))
+    assert not year.colgen  # the exact DP is too slow per member there, chunks or not

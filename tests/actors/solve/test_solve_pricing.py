@@ -1,4 +1,5 @@
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,19 @@ def test_minutes_in_very_fine_units_fall_back_to_cp_sat_pricing() -> None:
     assert dp_supported(problem) and not dp_supported(fine)
     assert all(isinstance(p, DpPricer) for p in make_pricers(problem))
     assert not any(isinstance(p, DpPricer) for p in make_pricers(fine))
+
+
+def test_shifts_with_the_same_successors_share_labels_and_the_optimum_is_unchanged() -> None:
+    problem = instance(10)  # five shift types, two of them with the same successors
+    rng = random.Random(10)
+    for e in range(0, len(problem.staff), 3):
+        pricer = DpPricer(problem, e)
+        assert len(set(pricer.rules.klass.tolist())) < pricer.shifts
+        weights = random_weights(problem, e, rng)
+        cols, low, exact = pricer.price(weights)
+        apart = DpPricer(problem, e)
+        apart.rules = replace(apart.rules, klass=apart.identity)  # every shift its own label
+        _, low_apart, _ = apart.price(weights)
+        assert exact and cols and low == pytest.approx(low_apart)
+        assert cost(weights, cols[0]) == pytest.approx(low)
+        assert all(alone(problem, e, col) == [] for col in cols)
