@@ -64,31 +64,48 @@ def test_one_calls_error_does_not_touch_the_others(redis_url):
     assert isinstance(refused, ResponseError) and "boom refused" in str(refused)
 
 
-def test_a_script_flushed_by_the_server_is_loaded_again(redis_url):
+@pytest.mark.parametrize("together", [1, 3])
+def test_a_script_flushed_by_the_server_is_loaded_again(redis_url, together):
     async def body(client):
         coalescer = Coalescer(client, SCRIPT)
         await coalescer.run(["coalesce:list"], ["before"])
         await client.script_flush()  # as after a server restart
         replies = await asyncio.gather(*(coalescer.run(["coalesce:list"], [str(i)])
-                                         for i in range(3)))
+                                         for i in range(together)))
         return replies, await client.llen("coalesce:list")
 
     replies, length = _run(redis_url, body)
-    assert sorted(replies) == [2, 3, 4] and length == 4  # each call ran exactly once
+    # each call ran exactly once, alone (a plain EVALSHA) or in a pipeline
+    assert sorted(replies) == list(range(2, 2 + together)) and length == 1 + together
 
 
-def test_a_connection_failure_reaches_every_caller_of_that_flush():
+def test_a_lone_calls_error_is_raised_to_it_and_the_next_call_still_runs(redis_url):
+    async def body(client):
+        coalescer = Coalescer(client, SCRIPT)
+        try:
+            await coalescer.run(["coalesce:list"], ["boom"])
+        except ResponseError as exc:
+            refused = exc
+        return refused, await coalescer.run(["coalesce:list"], ["after"]), coalescer.flushes
+
+    refused, after, flushes = _run(redis_url, body)
+    assert "boom refused" in str(refused)
+    assert after == 1 and flushes == 2
+
+
+@pytest.mark.parametrize("together", [1, 3])
+def test_a_connection_failure_reaches_every_caller_of_that_flush(together):
     async def body():
         client = redis.asyncio.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
         coalescer = Coalescer(client, SCRIPT)
         try:
-            return await asyncio.gather(*(coalescer.run(["k"], ["x"]) for _ in range(3)),
+            return await asyncio.gather(*(coalescer.run(["k"], ["x"]) for _ in range(together)),
                                         return_exceptions=True)
         finally:
             await client.aclose()
 
     outcomes = _in_new_loop(body())
-    assert len(outcomes) == 3
+    assert len(outcomes) == together
     assert all(isinstance(o, RedisConnectionError) for o in outcomes), outcomes
 
 
