@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -25,6 +25,7 @@ from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
 from actors.solve.exchange import Exchange
 from actors.solve.incumbent import Incumbent, roster_of
+from actors.solve.kinds import Tally, draw, record
 from actors.solve.neighbourhood import cells_to_free
 from actors.solve.plateau import must_differ
 from actors.solve.schema import Assignments
@@ -62,6 +63,7 @@ class Arm:
     tries: int = 0
     gains: int = 0
     rate: float = 0.0  # compact sub-solves: moving average of the gain per second
+    tally: Tally = field(default_factory=Tally)  # ... discounted gain and work (kinds.py)
 
     def credit(self, gain: int, seconds: float) -> None:
         self.rate += RATE_WEIGHT * (gain / max(seconds, 0.01) - self.rate)
@@ -132,6 +134,8 @@ class LnsWorker:
         self.work = 0.0  # the sub-solves' deterministic time so far
         self.explore = EXPLORE  # compact: the share of kinds drawn at random (Plan.lns_explore)
         self.sideways = 0.0  # compact: the chance a step may move sideways (plateau.py)
+        self.draw = "rate"  # compact: how a kind is drawn (Plan.lns_draw; "work": kinds.py)
+        self.total = Tally()  # ... "work": every step's gain and work
         self.current: tuple[Assignments, int] | None = None  # ... this thread's roster there
 
     def set_compact(self) -> None:
@@ -185,6 +189,8 @@ class LnsWorker:
 
     def _arm(self) -> Arm:
         """The lp kind (when there is one) with ``LP_CHANCE``, else a kind at random."""
+        if self.index is not None and self.draw == "work":  # by discounted gain per work
+            return self.arms[draw([arm.tally for arm in self.arms], self.total, self.rng)]
         if self.index is not None:  # compact: by the gain per second, or at random
             rates = [max(0.0, arm.rate) for arm in self.arms]
             if self.rng.random() < self.explore or not sum(rates):
@@ -240,6 +246,8 @@ class LnsWorker:
             gain = best - self.inc.objective  # type: ignore[operator]
         arm.tries, arm.gains = arm.tries + 1, arm.gains + gain
         arm.credit(gain, time.monotonic() - began)
+        record([a.tally for a in self.arms], arm.tally, self.total, gain,
+               time.monotonic() - began)  # (wall seconds: a chain is no CP-SAT work)
 
     def stop(self) -> None:
         self.halt.set()
@@ -328,7 +336,7 @@ class LnsWorker:
                       left: float) -> None:
         """One sub-solve on the model of ``free`` alone (:meth:`set_compact`)."""
         assert self.index is not None
-        began = time.monotonic()
+        began, work = time.monotonic(), self.work
         table = self.index.table(roster)
         side = self.sideways > 0 and self.rng.random() < self.sideways
         sub = build_sub(self.index, table, free, best, best - (not side) if CUTOFF else None)
@@ -351,3 +359,4 @@ class LnsWorker:
         if not self.halt.is_set():
             arm.update(closed or (GROW_ON_GAIN and gain > 0), gain)
             arm.credit(gain, time.monotonic() - began)
+            record([a.tally for a in self.arms], arm.tally, self.total, gain, self.work - work)

@@ -75,6 +75,11 @@ class Plan:
     # Instance 20 6289 against 5802; docs/benchmarks.md, third pass)
     lns_chains: bool = False  # ... and a kind of ejection chains (exchange.py)
     lns_explore: float = 0.25  # ... a kind drawn at random this often, else by gain per second
+    lns_draw: str = "rate"  # ... how a kind is drawn: "rate" (lns_explore, else by a moving
+    # average of gain per wall second) or "work" (discounted gain per deterministic work with a
+    # floor per kind: kinds.py; off: one LNS thread from a fixed roster, Instance 20, equal
+    # work, ten seeds: median 6208 against 6319, lower in 7 of 10, inside the spread of ~700;
+    # docs/benchmarks.md, sixth pass)
     lns_weekends: bool = False  # ... and a kind that trades weekends (weekends.py)
     lns_sideways: float = -1.0  # ... the chance a step may keep the objective (plateau.py;
     # -1: make_plan decides, SIDEWAYS above SIDEWAYS_MIN_DAYS, else 0)

@@ -34,7 +34,7 @@ def lns_worker(search: Search, plan: Plan, seed: int) -> LnsWorker:
     if plan.lns_compact:
         worker.set_compact()
         worker.merge, worker.sideways = plan.lns_merge, plan.lns_sideways
-        worker.explore = plan.lns_explore
+        worker.explore, worker.draw = plan.lns_explore, plan.lns_draw
         if plan.lns_chains:
             worker.set_chains(plan.sweep_beams)
         if plan.lns_weekends:

@@ -170,6 +170,23 @@ def test_a_compact_lns_draws_the_kind_that_gains_most_per_second_most_often() ->
     assert picks.count("halves") >= 300 and picks.count("days") >= 15
 
 
+def test_a_compact_lns_drawing_by_work_credits_each_step_s_cp_sat_work_to_its_kind() -> None:
+    seen: list[int] = []
+    worker, inc = worker_for(8, seen)
+    worker.set_compact()
+    worker.draw, worker.det_limit = "work", 0.5  # bounded by CP-SAT's work, not the clock
+    greedy_first(worker, inc)
+    worker.run(time.monotonic() + 600, max_steps=12)
+    assert sum(arm.tries for arm in worker.arms) == worker.steps == 12 and not inc.rejected
+    assert abs(worker.total.work - worker.work) < 0.05 * 12  # (1e-3 a step at least)
+    assert worker.total.gain == inc_gain(seen) > 0
+    assert sum(arm.tally.work for arm in worker.arms) < worker.total.work  # discounted
+
+
+def inc_gain(seen: list[int]) -> int:
+    return seen[0] - seen[-1] if len(seen) > 1 else 0
+
+
 def test_a_compact_lns_improves_and_every_incumbent_passes_the_checker() -> None:
     seen: list[int] = []
     worker, inc = worker_for(8, seen)
