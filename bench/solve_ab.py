@@ -9,7 +9,9 @@ sub-solves (or, with ``--work``, until their summed deterministic time reaches i
 same starting roster for each seed; each sub-solve is bounded by CP-SAT's
 deterministic time (``--det``), not the wall clock, so a run depends on the seed and the code,
 not on the machine's load (the kinds' rates still use the wall clock). The starting roster is
-read from ``--start`` or, when that file is missing, made there: the construction (until
+read from ``--start`` (default ``bench/results/solve_ab_starts/Instance<N>.json``, kept in
+the repository so that later passes start from the same roster) or, when that file is
+missing, made there: the construction (until
 ``--construct-s``) and ``--warm-steps`` LNS steps of the plan's defaults, seed 0. Prints each
 run and, per arm, the median / min / max objective and wall seconds.
 """
@@ -30,6 +32,9 @@ from actors.solve.incumbent import Incumbent  # noqa: E402
 from actors.solve.plan import Plan, make_plan  # noqa: E402
 from actors.solve.reader import parse_problem_text  # noqa: E402
 from actors.solve.schema import Assignments, RosterProblem, SolveOptions  # noqa: E402
+
+#: Starting rosters kept between sessions (Instance 20: 7502, the sixth pass's start).
+STARTS = Path(__file__).resolve().parent / "results" / "solve_ab_starts"
 
 
 class _Search:
@@ -110,11 +115,12 @@ def main() -> None:
         (Path(args.data) / f"Instance{args.instance}.txt").read_text())
     options = SolveOptions(time_limit_s=args.time_limit, workers=2, seed=0)
     base = make_plan(problem, options)
-    start_path = Path(args.start or f"/tmp/solve_ab_start_{args.instance}.json")
+    start_path = Path(args.start or STARTS / f"Instance{args.instance}.json")
     if start_path.exists():
         roster = json.loads(start_path.read_text())
     else:
         roster = make_start(problem, base, args.construct_s, args.warm_steps, args.det)
+        start_path.parent.mkdir(parents=True, exist_ok=True)
         start_path.write_text(json.dumps(roster))
     inc = Incumbent()
     inc.offer(problem, roster, None, "start", 0.0)
