@@ -246,8 +246,9 @@ class LnsWorker:
             gain = best - self.inc.objective  # type: ignore[operator]
         arm.tries, arm.gains = arm.tries + 1, arm.gains + gain
         arm.credit(gain, time.monotonic() - began)
-        record([a.tally for a in self.arms], arm.tally, self.total, gain,
-               time.monotonic() - began)  # (wall seconds: a chain is no CP-SAT work)
+        if self.draw == "work":  # (wall seconds: a chain is no CP-SAT work)
+            record([a.tally for a in self.arms], arm.tally, self.total, gain,
+                   time.monotonic() - began)
 
     def stop(self) -> None:
         self.halt.set()
@@ -359,4 +360,6 @@ class LnsWorker:
         if not self.halt.is_set():
             arm.update(closed or (GROW_ON_GAIN and gain > 0), gain)
             arm.credit(gain, time.monotonic() - began)
-            record([a.tally for a in self.arms], arm.tally, self.total, gain, self.work - work)
+            if self.draw == "work":  # the draw's record only when it draws by it
+                record([a.tally for a in self.arms], arm.tally, self.total, gain,
+                       self.work - work)
