@@ -24,6 +24,7 @@ from actors.solve.hints import add_hints
 from actors.solve.incumbent import roster_of
 from actors.solve.plan import Plan, make_plan
 from actors.solve.primal import primal, second_lns
+from actors.solve.sa_phase import anneal_phase
 from actors.solve.schema import (
     Assignments,
     RosterProblem,
@@ -168,6 +169,9 @@ def solve(
                 search.stop_all()
         if (not plan.exact or handed.is_set()) and with_lns and code not in (
                 cp_model.OPTIMAL, cp_model.INFEASIBLE):
+            if not plan.exact and plan.anneal_end > 0:
+                anneal_phase(search, plan, options.seed + 1,
+                             started + plan.anneal_end * options.time_limit_s)
             second_lns(search, plan, options.seed + 1, deadline)
         threads[0].join(max(0.0, deadline - time.monotonic()))
     finally:

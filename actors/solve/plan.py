@@ -46,6 +46,12 @@ PARTIAL_ROOT_END = 0.7  # COLGEN_MAX_CELLS with partial pricing, 20 members per 
 # fifth pass)
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
+ANNEAL_END = 0.6  # without an exact search its thread anneals until 0.6 T, then the LNS;
+# the construction's sweeps then end by the default 0.1 T, not 0.5 T (Instance 13 at 120 s:
+# 1701 / 1750 / 1689 / 1775 / 1798 over the variants tried, against 2270-2761 without)
+ANNEAL_MAX_DAYS = 84  # ... only up to this horizon (Instance 20, 182 days, 300 s: 5439 with
+# it, 5104 / 5306 without in the fourth pass; on 9 and 10, which have an exact search, annealing
+# alone for 60 s gave 462 and 4898 where the solve reaches 442 and proves 4631: not planned)
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -83,6 +89,14 @@ class Plan:
     lns_weekends: bool = False  # ... and a kind that trades weekends (weekends.py)
     lns_sideways: float = -1.0  # ... the chance a step may keep the objective (plateau.py;
     # -1: make_plan decides, SIDEWAYS above SIDEWAYS_MIN_DAYS, else 0)
+    anneal_end: float = -1.0  # where the plan has no exact search, its thread anneals until
+    # this share of the limit (anneal.py, sa_phase.py), then runs the second LNS (-1:
+    # make_plan decides: ANNEAL_END without an exact search, else 0)
+    anneal_threads: int = 1  # ... on the main thread alone, or (2) the primal one's too
+    anneal_t0: float = 5.0  # ... temperatures at the start and the end of the annealing
+    anneal_t1: float = 0.3
+    anneal_weight: float = 300.0  # ... the cost of one step of a broken hard rule
+    anneal_batch: int = 100_000  # ... moves between two looks at the clock and the incumbent
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets
@@ -168,6 +182,13 @@ def _partial(plan: Plan) -> dict[str, object]:
     return out
 
 
+def _anneals(plan: Plan, changes: dict[str, object], days: int) -> bool:
+    """The plan's second thread will anneal: no exact search, annealing not switched off,
+    and (unless asked for) a horizon up to ANNEAL_MAX_DAYS."""
+    return (not changes.get("exact", plan.exact) and plan.anneal_end != 0
+            and (plan.anneal_end > 0 or days <= ANNEAL_MAX_DAYS))
+
+
 def make_plan(problem: RosterProblem, options: SolveOptions,
               base: Plan | None = None) -> Plan:
     """The plan for ``problem``: ``base`` (default :class:`Plan`) scaled to its size."""
@@ -197,7 +218,7 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "beside the compact LNS")
     elif plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
         changes.update(colgen=False, lns_compact=True)
-        if plan.construct_share == Plan.construct_share:  # (not when overridden)
+        if plan.construct_share == Plan.construct_share and not _anneals(plan, changes, days):
             changes["construct_share"] = 0.5  # the sweeps improve instead
         if plan.sub_limit_s == Plan.sub_limit_s:
             changes["sub_limit_s"] = COMPACT_SUB_LIMIT_S
@@ -206,6 +227,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         notes.append(f"{days} days x {len(problem.staff)} staff x {len(problem.shifts)} shift "
                      "types: no column generation (its exact pricing is too slow), so no "
                      "lower bound beyond CP-SAT's")
+    if plan.anneal_end < 0:
+        changes["anneal_end"] = ANNEAL_END if _anneals(plan, changes, days) else 0.0
     if plan.colgen_chunk < 0 and "colgen_chunk" not in changes:
         changes["colgen_chunk"] = 0
     if days > LONG_DAYS:

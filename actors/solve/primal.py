@@ -16,6 +16,7 @@ from actors.solve.fixing import apply_fixing
 from actors.solve.hints import add_hints
 from actors.solve.lns import LnsWorker
 from actors.solve.plan import Plan
+from actors.solve.sa_phase import anneal_phase
 from actors.solve.schema import Assignments, SolveOptions
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ def primal(search: Search, plan: Plan, options: SolveOptions, deadline: float,
     construct_first(search, plan, options, deadline)
     if not with_lns or search.finished():
         return
+    if plan.anneal_threads >= 2 and not plan.exact and plan.anneal_end > 0:
+        anneal_phase(search, plan, options.seed,
+                     search.started + plan.anneal_end * options.time_limit_s)
     lns = lns_worker(search, plan, options.seed)
     search.stoppers.append(lns.stop)
     if search.finished():

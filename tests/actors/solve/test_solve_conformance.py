@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
+from actors.solve.anneal import Annealer
 from actors.solve.checker import check_roster
 from actors.solve.colgen import CgState, ColumnPool, Pricer, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
@@ -83,6 +84,11 @@ def test_every_phase_gives_checker_valid_rosters_that_agree_on_the_objective(see
         LONG, max_steps=20)
     assert not inc.rejected and check_roster(problem, inc.roster).objective == inc.objective
     assert best <= inc.objective <= built.objective
+
+    ann = Annealer(problem, built.roster)
+    ann.run(20_000, 5.0, 0.3, 300.0, seed)
+    annealed = check_roster(problem, ann.best_roster())
+    assert annealed.feasible and best <= annealed.objective == ann.best_objective
 
     result = solve(problem, SolveOptions(time_limit_s=60, workers=2, seed=seed))
     assert result.status == SolveStatus.OPTIMAL and result.objective == best

@@ -226,3 +226,15 @@ def test_a_long_horizon_with_a_member_who_cannot_be_rostered_is_explained_as_inf
     assert result.status == SolveStatus.INFEASIBLE and result.assignments is None
     assert "staff A: min total minutes" in result.conflicts
     assert all(c.startswith("staff A") for c in result.conflicts)
+
+
+def test_without_an_exact_search_the_second_thread_anneals_before_its_lns(caplog) -> None:  # noqa: ANN001
+    caplog.set_level(logging.DEBUG, logger="actors.solve.sa_phase")
+    problem = instance(5)
+    greedy = construct(problem, time.monotonic() + 600, max_sweeps=0).roster
+    result = solve(problem, SolveOptions(time_limit_s=6, workers=2, hint=greedy),  # a roster
+                   plan=Plan(exact=False, colgen=False, anneal_end=0.5,  # from the start
+                             anneal_batch=20_000))
+    assert result.status == SolveStatus.FEASIBLE
+    assert result.checked.feasible and result.checked.objective == result.objective
+    assert any(r.getMessage().startswith("annealing:") for r in caplog.records)

@@ -5,6 +5,7 @@ import pytest
 
 from actors.solve.constraints import ModelFlags
 from actors.solve.plan import (
+    ANNEAL_END,
     EXTRAS_MAX_DAYS,
     PARTIAL_CHUNK,
     PARTIAL_ROOT_END,
@@ -51,6 +52,17 @@ def test_only_a_plan_without_column_generation_solves_compact_lns_sub_models() -
     assert tried.lns_compact and tried.sub_limit_s == 2.0  # an override stays
     assert tried.construct_share == 0.2
     assert make_plan(problem(364, 50, 10), SolveOptions(workers=2)).construct_share == 0.5
+
+
+def test_a_month_without_an_exact_search_anneals_and_ends_its_sweeps_early() -> None:
+    big = make_plan(problem(28, 120, 18), SolveOptions(workers=2), Plan(exact=False))
+    assert not big.exact and big.anneal_end == ANNEAL_END and big.construct_share == 0.1
+    month = make_plan(problem(28, 30), SolveOptions(workers=2))
+    assert month.exact and month.anneal_end == 0  # its second core runs the exact search
+    year = make_plan(problem(364, 50, 10), SolveOptions(workers=2))
+    assert not year.exact and year.anneal_end == 0 and year.construct_share == 0.5
+    kept = make_plan(problem(364, 50, 10), SolveOptions(workers=2), Plan(anneal_end=0.3))
+    assert kept.anneal_end == 0.3 and kept.construct_share == 0.1
 
 
 def test_the_exact_search_is_dropped_only_above_the_memory_budget() -> None:

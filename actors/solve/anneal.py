@@ -1,0 +1,164 @@
+"""Simulated annealing over whole rosters, with hard rules as weighted violations.
+
+The LNS (:mod:`actors.solve.lns`) re-solves a part of the roster exactly; where a better
+roster needs many small coordinated changes across the whole staff — on Instance 13, a member
+one shift short of their most minutes takes a short row only if another's run moves to keep
+two days off — its neighbourhoods are too small or too slow to close. This module makes
+millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kernels`):
+
+- a cell gets another value (a shift the member may work, or off);
+- two members swap their values over a block of 1–7 days (cover unchanged when they share
+  skills; their rules change);
+- a member moves a day's value to another day up to a week away.
+
+A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
+where a member's violation counts the whole steps (shifts or days) by which each rule is
+broken (:func:`~actors.solve._anneal_kernels.violation`; 0 exactly when the checker finds the
+schedule valid — tested against it), and keeps the best roster without violations. The
+objective is the checker's, kept exactly by deltas (tested against it after every batch).
+
+Contract: :meth:`Annealer.run` does a fixed number of moves (work, not time: the caller
+bounds it by its deadline between batches), deterministic for a seed; :attr:`best_objective`
+never rises and :meth:`best_roster` is always a roster the checker accepts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from actors.solve.checker import check_roster
+from actors.solve.schema import Assignments, RosterProblem
+
+OFF = -1
+
+
+def _kernels():  # noqa: ANN202 - numba dispatchers
+    from actors.solve import _anneal_kernels
+
+    return _anneal_kernels
+
+
+class Annealer:
+    """One annealing state over ``problem``, started from a roster the checker accepts."""
+
+    def __init__(self, problem: RosterProblem, roster: Assignments) -> None:
+        self.problem = problem
+        self.k = _kernels()
+        self.shift_ids = [s.id for s in problem.shifts]
+        self.staff_ids = [s.id for s in problem.staff]
+        self._static(problem)
+        self.reset(roster)
+
+    def _static(self, p: RosterProblem) -> None:
+        n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)
+        sid = {s: i for i, s in enumerate(self.shift_ids)}
+        eid = {s: i for i, s in enumerate(self.staff_ids)}
+        cost = np.zeros((n_e, n_d, n_s + 1))
+        for r in p.shift_on_requests:
+            cost[eid[r.staff_id], r.day, :] += r.weight
+            cost[eid[r.staff_id], r.day, sid[r.shift_id]] -= r.weight
+        for r in p.shift_off_requests:
+            cost[eid[r.staff_id], r.day, sid[r.shift_id]] += r.weight
+        self.cellcost = cost
+        by_cell: list[list[int]] = [[] for _ in range(n_d * n_s)]
+        for i, row in enumerate(p.cover):
+            by_cell[row.day * n_s + sid[row.shift_id]].append(i)
+        self.row_ptr = np.cumsum([0] + [len(c) for c in by_cell]).astype(np.int64)
+        self.rows = np.array([r for c in by_cell for r in c], dtype=np.int64)
+        self.qual = np.array([[row.skill is None or row.skill in st.skills for row in p.cover]
+                              for st in p.staff], dtype=np.bool_).reshape(n_e, len(p.cover))
+        self.req = np.array([r.requirement for r in p.cover], dtype=np.int64)
+        self.wu = np.array([r.weight_under for r in p.cover], dtype=np.float64)
+        self.wo = np.array([r.weight_over for r in p.cover], dtype=np.float64)
+        self._rules(p, sid)
+
+    def _rules(self, p: RosterProblem, sid: dict[str, int]) -> None:
+        n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)
+        self.length = np.array([s.length_minutes for s in p.shifts], dtype=np.int64)
+        self.unit = int(self.length.min())
+        self.forbid = np.zeros((n_s, n_s), dtype=np.bool_)
+        for s in p.shifts:
+            for t in s.cannot_follow:
+                self.forbid[sid[s.id], sid[t]] = True
+        allowed = np.ones((n_e, n_d, n_s), dtype=np.bool_)
+        caps = np.full((n_e, n_s), n_d, dtype=np.int64)
+        choices = np.full((n_e, n_s + 1), OFF, dtype=np.int64)
+        n_choices = np.ones(n_e, dtype=np.int64)
+        for e, st in enumerate(p.staff):
+            allowed[e, st.days_off, :] = False
+            for shift_id, cap in st.max_shifts.items():
+                caps[e, sid[shift_id]] = cap
+            allowed[e, :, caps[e] == 0] = False
+            ok = [s for s in range(n_s) if caps[e, s] > 0]
+            choices[e, 1:1 + len(ok)] = ok
+            n_choices[e] = 1 + len(ok)
+        self.allowed, self.caps, self.choices, self.n_choices = allowed, caps, choices, n_choices
+        most = int(self.length.max()) * n_d
+        self.tmin = np.array([st.min_total_minutes for st in p.staff], dtype=np.int64)
+        self.tmax = np.array([most if st.max_total_minutes is None else st.max_total_minutes
+                              for st in p.staff], dtype=np.int64)
+        self.maxc = np.array([st.max_consecutive_shifts or n_d for st in p.staff], np.int64)
+        self.minc = np.array([st.min_consecutive_shifts for st in p.staff], dtype=np.int64)
+        self.minoff = np.array([st.min_consecutive_days_off for st in p.staff], np.int64)
+        self.maxw = np.array([-1 if st.max_weekends is None else st.max_weekends
+                              for st in p.staff], dtype=np.int64)
+        first = p.horizon.first_weekday()
+        self.weekend = np.array([(first + d) // 7 if (first + d) % 7 in (5, 6) else -1
+                                 for d in range(n_d)], dtype=np.int64)
+
+    def reset(self, roster: Assignments) -> None:
+        """Start again from ``roster`` (which the checker must accept)."""
+        report = check_roster(self.problem, roster)
+        if not report.feasible:
+            raise ValueError("the annealer starts from a valid roster")
+        sid = {s: i for i, s in enumerate(self.shift_ids)}
+        x = np.array([[OFF if v is None else sid[v] for v in roster[e]]
+                      for e in self.staff_ids], dtype=np.int64)
+        self.x, self.best = x, x.copy()
+        self.cnt = np.zeros(len(self.problem.cover), dtype=np.int64)
+        for e in range(x.shape[0]):
+            for d in range(x.shape[1]):
+                if x[e, d] >= 0:
+                    k = d * len(self.shift_ids) + x[e, d]
+                    for r in self.rows[self.row_ptr[k]:self.row_ptr[k + 1]]:
+                        self.cnt[r] += self.qual[e, r]
+        self.h = np.array([self.violation(e) for e in range(x.shape[0])], dtype=np.int64)
+        self.state = np.array([report.objective, 0.0, report.objective])
+
+    def violation(self, e: int, row: np.ndarray | None = None) -> int:
+        """Member ``e``'s violation in the current roster (or in ``row``)."""
+        return int(self.k.violation(
+            self.x[e] if row is None else row, self.allowed[e], self.forbid, self.length,
+            self.unit, self.tmin[e], self.tmax[e], self.maxc[e], self.minc[e], self.minoff[e],
+            self.weekend, self.maxw[e], self.caps[e], np.zeros(len(self.length), np.int64)))
+
+    def run(self, moves: int, t_start: float, t_end: float, weight: float, seed: int) -> int:
+        """``moves`` annealing moves; returns how often the best valid roster improved."""
+        return int(self.k.anneal(
+            self.x, self.cnt, self.h, self.state, self.best, int(moves), float(t_start),
+            float(t_end), float(weight), int(seed), self.cellcost, self.row_ptr, self.rows,
+            self.qual, self.req, self.wu, self.wo, self.choices, self.n_choices, self.allowed,
+            self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc, self.minc,
+            self.minoff, self.weekend, self.maxw, self.caps))
+
+    @property
+    def objective(self) -> float:
+        """The current roster's objective (violations not counted)."""
+        return float(self.state[0])
+
+    @property
+    def violations(self) -> int:
+        return int(self.state[1])
+
+    @property
+    def best_objective(self) -> int:
+        return int(round(self.state[2]))
+
+    def roster(self, x: np.ndarray | None = None) -> Assignments:
+        """The current roster (or ``x``) as assignments."""
+        x = self.x if x is None else x
+        return {e: [None if v < 0 else self.shift_ids[v] for v in x[i]]
+                for i, e in enumerate(self.staff_ids)}
+
+    def best_roster(self) -> Assignments:
+        return self.roster(self.best)

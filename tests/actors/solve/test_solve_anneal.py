@@ -1,0 +1,142 @@
+"""The annealer keeps the checker's objective exactly, scores hard rules as the checker judges
+them, and hands out only rosters the checker accepts."""
+
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from actors.solve.anneal import Annealer
+from actors.solve.checker import _staff_violations, check_roster, objective_breakdown
+from actors.solve.construct import construct
+from actors.solve.plan import Plan
+from actors.solve.reader import parse_problem_text
+from actors.solve.sa_phase import anneal_phase, temperature
+from actors.solve.schema import RosterProblem
+from actors.solve.search import Search
+from tests.actors.solve.random_problems import random_problem
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
+LONG = time.monotonic() + 10**6
+SEEDS = [s for s in range(12) if s != 2]  # (2 has no valid roster)
+
+
+def instance(number: int) -> RosterProblem:
+    return parse_problem_text((DATA / f"Instance{number}.txt").read_text())
+
+
+def start(problem: RosterProblem, seed: int = 0) -> Annealer:
+    built = construct(problem, LONG, seed=seed, max_sweeps=0)
+    assert built.roster is not None
+    return Annealer(problem, built.roster)
+
+
+def recount(ann: Annealer) -> np.ndarray:
+    cnt = np.zeros_like(ann.cnt)
+    n_shifts = len(ann.shift_ids)
+    for e, d in zip(*np.nonzero(ann.x >= 0), strict=True):
+        k = d * n_shifts + ann.x[e, d]
+        for r in ann.rows[ann.row_ptr[k]:ann.row_ptr[k + 1]]:
+            cnt[r] += ann.qual[e, r]
+    return cnt
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_members_violation_is_zero_exactly_when_the_checker_finds_no_broken_rule(
+        seed: int) -> None:
+    problem = random_problem(seed)
+    ann = start(problem, seed)
+    rng = random.Random(seed)
+    choices = [-1, *range(len(problem.shifts))]
+    tried = valid = 0
+    for e, st in enumerate(problem.staff):
+        row = ann.x[e].copy()
+        for _ in range(150):  # random walks from a valid schedule: valid and broken ones
+            row[rng.randrange(len(row))] = rng.choice(choices)
+            days = [None if v < 0 else ann.shift_ids[v] for v in row]
+            broken = _staff_violations(problem, st, days)
+            assert (ann.violation(e, row) == 0) == (not broken), (e, days, broken)
+            tried, valid = tried + 1, valid + (not broken)
+    assert 0 < valid < tried
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_tracked_objective_counts_and_violations_match_a_recount_after_every_batch(
+        seed: int) -> None:
+    problem = random_problem(seed)
+    ann = start(problem, seed)
+    for batch in range(6):
+        ann.run(3_000, 20.0, 5.0, 10.0, batch)  # hot and cheap rules: it leaves valid rosters
+        roster = ann.roster()
+        assert ann.objective == pytest.approx(objective_breakdown(problem, roster).total)
+        assert (ann.cnt == recount(ann)).all()
+        assert list(ann.h) == [ann.violation(e) for e in range(len(problem.staff))]
+        assert ann.violations == sum(ann.h)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_best_roster_is_checker_valid_and_its_objective_never_rises(seed: int) -> None:
+    problem = random_problem(seed)
+    ann = start(problem, seed)
+    seen = [ann.best_objective]
+    for batch in range(6):
+        ann.run(3_000, 5.0, 0.5, 50.0, batch)
+        report = check_roster(problem, ann.best_roster())
+        assert report.feasible and report.objective == ann.best_objective
+        seen.append(ann.best_objective)
+    assert seen == sorted(seen, reverse=True)
+
+
+def test_the_same_seed_and_moves_give_the_same_roster() -> None:
+    problem = instance(5)
+    one, two = start(problem), start(problem)
+    one.run(50_000, 5.0, 0.3, 300.0, 7)
+    two.run(50_000, 5.0, 0.3, 300.0, 7)
+    assert (one.x == two.x).all() and one.best_objective == two.best_objective
+
+
+def test_annealing_improves_the_greedy_roster_of_instance_5() -> None:
+    problem = instance(5)
+    ann = start(problem)
+    first = ann.best_objective
+    ann.run(300_000, 5.0, 0.3, 300.0, 1)
+    assert ann.best_objective < first
+    assert check_roster(problem, ann.best_roster()).objective == ann.best_objective
+
+
+def test_the_annealer_refuses_to_start_from_an_invalid_roster() -> None:
+    problem = instance(1)
+    roster = {st.id: [problem.shifts[0].id] * problem.horizon.days for st in problem.staff}
+    with pytest.raises(ValueError, match="valid roster"):
+        Annealer(problem, roster)
+
+
+def test_the_temperature_falls_from_the_first_to_the_last_over_the_phase() -> None:
+    plan = Plan(anneal_t0=8.0, anneal_t1=0.5)
+    assert temperature(plan, 0.0) == pytest.approx(8.0)
+    assert temperature(plan, 1.0) == pytest.approx(0.5)
+    assert temperature(plan, 0.5) == pytest.approx(2.0)
+    assert temperature(plan, 2.0) == pytest.approx(0.5)  # clamped past the end
+
+
+def test_the_phase_offers_better_checked_rosters_to_the_incumbent() -> None:
+    problem = instance(5)
+    search = Search(problem, None, time.monotonic())
+    built = construct(problem, LONG, max_sweeps=0)
+    search.inc.offer(problem, built.roster, None, "construct", 0.0)
+    plan = Plan(anneal_batch=20_000)
+    anneal_phase(search, plan, 1, time.monotonic() + 2.0)
+    assert search.inc.objective < built.objective and search.inc.source == "anneal"
+    assert check_roster(problem, search.inc.roster).objective == search.inc.objective
+    assert not search.inc.rejected
+
+
+def test_a_cancelled_search_does_not_anneal() -> None:
+    problem = instance(5)
+    search = Search(problem, None, time.monotonic())
+    search.stopped = True
+    started = time.monotonic()
+    anneal_phase(search, Plan(), 1, started + 30)
+    assert time.monotonic() - started < 3 and search.inc.roster is None
