@@ -213,9 +213,12 @@ class DpPricer:
 
 
 def warm_up() -> None:
-    """Compile or load the kernels by pricing a one-member, one-day problem."""
+    """Compile or load the kernels (the DP's and the annealer's) on a one-member, one-day
+    problem."""
+    from actors.solve.anneal import Annealer
     from actors.solve.schema import Horizon, ShiftType, Staff
 
     tiny = RosterProblem(horizon=Horizon(days=1), shifts=[ShiftType(id="D", length_minutes=60)],
                          staff=[Staff(id="A")])
     DpPricer(tiny, 0).price({(0, 0): -1.0})
+    Annealer(tiny, {"A": [None]}).run(10, 1.0, 1.0, 1.0, 0)
