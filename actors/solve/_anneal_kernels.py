@@ -97,7 +97,7 @@ def set_cell(x, cnt, e, d, n, cellcost, row_ptr, rows, qual, req, wu, wo):
 
 
 @njit(cache=True, nogil=True)
-def anneal(x, cnt, h, state, best, iters, t_start, t_end, weight, seed,
+def anneal(x, cnt, h, state, best, iters, t_start, t_end, weight, seed, mix,
            cellcost, row_ptr, rows, qual, req, wu, wo, choices, n_choices,
            allowed, forbid, length, unit, tmin, tmax, maxc, minc, minoff, weekend, maxw, caps):
     """``iters`` moves of simulated annealing from ``x`` (changed in place, with ``cnt`` and
@@ -122,14 +122,14 @@ def anneal(x, cnt, h, state, best, iters, t_start, t_end, weight, seed,
         e2 = e1
         d = np.random.randint(days)
         dobj = 0.0
-        if kind < 0.3 or n_staff == 1:  # one cell gets another value
+        if kind < mix[0] or n_staff == 1:  # one cell gets another value
             v = choices[e1, np.random.randint(n_choices[e1])]
             if v == x[e1, d]:
                 continue
             old[0], cells_e[0], cells_d[0] = x[e1, d], e1, d
             m = 1
             dobj += set_cell(x, cnt, e1, d, v, cellcost, row_ptr, rows, qual, req, wu, wo)
-        elif kind < 0.6:  # two members swap a block of days
+        elif kind < mix[1]:  # two members swap a block of days
             e2 = np.random.randint(n_staff - 1)
             if e2 >= e1:
                 e2 += 1
@@ -148,7 +148,7 @@ def anneal(x, cnt, h, state, best, iters, t_start, t_end, weight, seed,
                 m += 2
                 dobj += set_cell(x, cnt, e1, j, b, cellcost, row_ptr, rows, qual, req, wu, wo)
                 dobj += set_cell(x, cnt, e2, j, a, cellcost, row_ptr, rows, qual, req, wu, wo)
-        elif kind < 0.9 and n_staff > 1:  # one member takes a new value, another their old one
+        elif kind < mix[2]:  # one member takes a new value, another their old one
             e2 = np.random.randint(n_staff - 1)
             if e2 >= e1:
                 e2 += 1

@@ -30,6 +30,7 @@ from actors.solve.checker import check_roster
 from actors.solve.schema import Assignments, RosterProblem
 
 OFF = -1
+MIX = (0.3, 0.3, 0.3, 0.1)  # shares of the moves: a cell, a block swap, a take-over, a day move
 
 
 def _kernels():  # noqa: ANN202 - numba dispatchers
@@ -44,6 +45,7 @@ class Annealer:
     def __init__(self, problem: RosterProblem, roster: Assignments) -> None:
         self.problem = problem
         self.k = _kernels()
+        self.mix = np.cumsum(MIX)[:3].astype(np.float64)
         self.shift_ids = [s.id for s in problem.shifts]
         self.staff_ids = [s.id for s in problem.staff]
         self._static(problem)
@@ -136,7 +138,7 @@ class Annealer:
         """``moves`` annealing moves; returns how often the best valid roster improved."""
         return int(self.k.anneal(
             self.x, self.cnt, self.h, self.state, self.best, int(moves), float(t_start),
-            float(t_end), float(weight), int(seed), self.cellcost, self.row_ptr, self.rows,
+            float(t_end), float(weight), int(seed), self.mix, self.cellcost, self.row_ptr, self.rows,
             self.qual, self.req, self.wu, self.wo, self.choices, self.n_choices, self.allowed,
             self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc, self.minc,
             self.minoff, self.weekend, self.maxw, self.caps))
