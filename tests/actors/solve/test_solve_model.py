@@ -237,4 +237,15 @@ def test_without_an_exact_search_the_second_thread_anneals_before_its_lns(caplog
                              anneal_batch=20_000))
     assert result.status == SolveStatus.FEASIBLE
     assert result.checked.feasible and result.checked.objective == result.objective
-    assert any(r.getMessage().startswith("annealing:") for r in caplog.records)
+    assert sum(r.getMessage().startswith("annealing:") for r in caplog.records) == 1
+
+
+def test_with_anneal_threads_2_the_primal_thread_anneals_too(caplog) -> None:  # noqa: ANN001
+    caplog.set_level(logging.DEBUG, logger="actors.solve.sa_phase")
+    problem = instance(5)
+    greedy = construct(problem, time.monotonic() + 600, max_sweeps=0).roster
+    result = solve(problem, SolveOptions(time_limit_s=6, workers=2, hint=greedy),
+                   plan=Plan(exact=False, colgen=False, anneal_end=0.5, anneal_threads=2,
+                             anneal_batch=20_000, construct_share=0.0))
+    assert result.checked.feasible and result.checked.objective == result.objective
+    assert sum(r.getMessage().startswith("annealing:") for r in caplog.records) == 2
