@@ -138,10 +138,10 @@ class Annealer:
         """``moves`` annealing moves; returns how often the best valid roster improved."""
         return int(self.k.anneal(
             self.x, self.cnt, self.h, self.state, self.best, int(moves), float(t_start),
-            float(t_end), float(weight), int(seed), self.mix, self.cellcost, self.row_ptr, self.rows,
-            self.qual, self.req, self.wu, self.wo, self.choices, self.n_choices, self.allowed,
-            self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc, self.minc,
-            self.minoff, self.weekend, self.maxw, self.caps))
+            float(t_end), float(weight), int(seed), self.mix, self.cellcost, self.row_ptr,
+            self.rows, self.qual, self.req, self.wu, self.wo, self.choices, self.n_choices,
+            self.allowed, self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc,
+            self.minc, self.minoff, self.weekend, self.maxw, self.caps))
 
     @property
     def objective(self) -> float:

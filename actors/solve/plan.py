@@ -229,6 +229,10 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "lower bound beyond CP-SAT's")
     if plan.anneal_end < 0:
         changes["anneal_end"] = ANNEAL_END if _anneals(plan, changes, days) else 0.0
+    if changes.get("anneal_end", plan.anneal_end) > 0 and _anneals(plan, changes, days):
+        notes.append("one thread anneals (simulated annealing over whole rosters) until "
+                     f"{changes.get('anneal_end', plan.anneal_end):.0%} of the time limit, "
+                     "then runs the LNS")
     if plan.colgen_chunk < 0 and "colgen_chunk" not in changes:
         changes["colgen_chunk"] = 0
     if days > LONG_DAYS:

@@ -57,10 +57,12 @@ def test_only_a_plan_without_column_generation_solves_compact_lns_sub_models() -
 def test_a_month_without_an_exact_search_anneals_and_ends_its_sweeps_early() -> None:
     big = make_plan(problem(28, 120, 18), SolveOptions(workers=2), Plan(exact=False))
     assert not big.exact and big.anneal_end == ANNEAL_END and big.construct_share == 0.1
+    assert any("anneals" in n for n in big.notes)
     month = make_plan(problem(28, 30), SolveOptions(workers=2))
     assert month.exact and month.anneal_end == 0  # its second core runs the exact search
     year = make_plan(problem(364, 50, 10), SolveOptions(workers=2))
     assert not year.exact and year.anneal_end == 0 and year.construct_share == 0.5
+    assert not any("anneals" in n for n in year.notes + month.notes)
     kept = make_plan(problem(364, 50, 10), SolveOptions(workers=2), Plan(anneal_end=0.3))
     assert kept.anneal_end == 0.3 and kept.construct_share == 0.1
 
