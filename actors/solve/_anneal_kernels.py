@@ -149,6 +149,8 @@ def anneal(x, cnt, h, state, best, iters, t_start, t_end, weight, seed, mix,
                 dobj += set_cell(x, cnt, e1, j, b, cellcost, row_ptr, rows, qual, req, wu, wo)
                 dobj += set_cell(x, cnt, e2, j, a, cellcost, row_ptr, rows, qual, req, wu, wo)
         elif kind < mix[2]:  # one member takes a new value, another their old one
+            # (the moves write their cells inline: a shared helper, even inlined, cost 15-25 %
+            # of the moves a second)
             e2 = np.random.randint(n_staff - 1)
             if e2 >= e1:
                 e2 += 1
