@@ -47,8 +47,8 @@ PARTIAL_ROOT_END = 0.7  # COLGEN_MAX_CELLS with partial pricing, 20 members per 
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
 ANNEAL_END = 0.6  # without an exact search its thread anneals until 0.6 T, then the LNS;
-# the construction's sweeps then end by the default 0.1 T, not 0.5 T (Instance 13 at 120 s:
-# 1701 / 1750 / 1689 / 1775 / 1798 over the variants tried, against 2270-2761 without)
+# the construction's sweeps then end by the default 0.1 T, not 0.5 T (Instance 13 at 120 s,
+# five runs each in one hour: median 1747 against 2042 without; docs/benchmarks.md)
 ANNEAL_MAX_DAYS = 84  # ... only up to this horizon (Instance 20, 182 days, 300 s: 5439 with
 # it, 5104 / 5306 without in the fourth pass; on 9 and 10, which have an exact search, annealing
 # alone for 60 s gave 462 and 4898 where the solve reaches 442 and proves 4631: not planned)
