@@ -9,7 +9,10 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
 - a cell gets another value (a shift the member may work, or off);
 - two members swap their values over a block of 1–7 days (cover unchanged when they share
   skills; their rules change);
+- a member takes a new value on a day and another member takes that member's old one;
 - a member moves a day's value to another day up to a week away.
+
+Their shares are :data:`MIX`.
 
 A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
 where a member's violation counts the whole steps (shifts or days) by which each rule is
