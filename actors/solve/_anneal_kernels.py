@@ -13,8 +13,6 @@ import math
 import numpy as np
 from numba import njit
 
-OFF = -1
-
 
 @njit(cache=True, nogil=True)
 def violation(row, allowed, forbid, length, unit, tmin, tmax, maxc, minc, minoff, weekend,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from actors.solve.checker import check_roster
+from actors.solve.pricing import forbid_matrix, weekend_index
 from actors.solve.schema import Assignments, RosterProblem
 
 OFF = -1
@@ -81,10 +82,7 @@ class Annealer:
         n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)
         self.length = np.array([s.length_minutes for s in p.shifts], dtype=np.int64)
         self.unit = int(self.length.min())
-        self.forbid = np.zeros((n_s, n_s), dtype=np.bool_)
-        for s in p.shifts:
-            for t in s.cannot_follow:
-                self.forbid[sid[s.id], sid[t]] = True
+        self.forbid = forbid_matrix(p)
         allowed = np.ones((n_e, n_d, n_s), dtype=np.bool_)
         caps = np.full((n_e, n_s), n_d, dtype=np.int64)
         choices = np.full((n_e, n_s + 1), OFF, dtype=np.int64)
@@ -107,9 +105,7 @@ class Annealer:
         self.minoff = np.array([st.min_consecutive_days_off for st in p.staff], np.int64)
         self.maxw = np.array([-1 if st.max_weekends is None else st.max_weekends
                               for st in p.staff], dtype=np.int64)
-        first = p.horizon.first_weekday()
-        self.weekend = np.array([(first + d) // 7 if (first + d) % 7 in (5, 6) else -1
-                                 for d in range(n_d)], dtype=np.int64)
+        self.weekend = weekend_index(p)
 
     def reset(self, roster: Assignments) -> None:
         """Start again from ``roster`` (which the checker must accept)."""

@@ -169,7 +169,7 @@ def solve(
                 search.stop_all()
         if (not plan.exact or handed.is_set()) and with_lns and code not in (
                 cp_model.OPTIMAL, cp_model.INFEASIBLE):
-            if not plan.exact and plan.anneal_end > 0:
+            if plan.anneals:
                 anneal_phase(search, plan, options.seed + 1,
                              started + plan.anneal_end * options.time_limit_s)
             second_lns(search, plan, options.seed + 1, deadline)

@@ -126,6 +126,11 @@ class Plan:
     estimated_bytes: int = 0
     notes: tuple[str, ...] = ()
 
+    @property
+    def anneals(self) -> bool:
+        """A thread anneals (there is no exact search, so its thread is free)."""
+        return not self.exact and self.anneal_end > 0
+
     def with_overrides(self, overrides: dict[str, str]) -> Plan:
         """A copy with ``name=value`` overrides of plan or model-flag fields (bench/solve)."""
         plan_fields = {f.name: f for f in fields(self)}
@@ -210,6 +215,7 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "budget: no exact search and no proof; the construction's sweeps and "
                      "two LNS threads run instead")
     cells = len(problem.staff) * days * len(problem.shifts)
+    anneals = _anneals(plan, changes, days)
     partial = plan.colgen_chunk != 0 and days <= COLGEN_MAX_DAYS
     if plan.colgen and partial and cells > COLGEN_MAX_CELLS:
         changes.update(_partial(plan))
@@ -218,7 +224,7 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "beside the compact LNS")
     elif plan.colgen and (days > COLGEN_MAX_DAYS or cells > COLGEN_MAX_CELLS):
         changes.update(colgen=False, lns_compact=True)
-        if plan.construct_share == Plan.construct_share and not _anneals(plan, changes, days):
+        if plan.construct_share == Plan.construct_share and not anneals:
             changes["construct_share"] = 0.5  # the sweeps improve instead
         if plan.sub_limit_s == Plan.sub_limit_s:
             changes["sub_limit_s"] = COMPACT_SUB_LIMIT_S
@@ -228,8 +234,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "types: no column generation (its exact pricing is too slow), so no "
                      "lower bound beyond CP-SAT's")
     if plan.anneal_end < 0:
-        changes["anneal_end"] = ANNEAL_END if _anneals(plan, changes, days) else 0.0
-    if changes.get("anneal_end", plan.anneal_end) > 0 and _anneals(plan, changes, days):
+        changes["anneal_end"] = ANNEAL_END if anneals else 0.0
+    if anneals:
         notes.append("one thread anneals (simulated annealing over whole rosters) until "
                      f"{changes.get('anneal_end', plan.anneal_end):.0%} of the time limit, "
                      "then runs the LNS")

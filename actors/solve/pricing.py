@@ -75,6 +75,23 @@ def dp_supported(problem: RosterProblem) -> bool:
     return True
 
 
+def forbid_matrix(problem: RosterProblem) -> np.ndarray:
+    """(shifts, shifts) bool: ``[s, t]`` when shift ``t`` may not follow shift ``s``."""
+    hid = {sh.id: s for s, sh in enumerate(problem.shifts)}
+    forbid = np.zeros((len(problem.shifts), len(problem.shifts)), dtype=np.bool_)
+    for s, sh in enumerate(problem.shifts):
+        for t in sh.cannot_follow:
+            forbid[s, hid[t]] = True
+    return forbid
+
+
+def weekend_index(problem: RosterProblem) -> np.ndarray:
+    """(days,) int64: the weekend each day belongs to, -1 on weekdays."""
+    first = problem.horizon.first_weekday()
+    return np.array([(first + d) // 7 if (first + d) % 7 in (5, 6) else -1
+                     for d in range(problem.horizon.days)], dtype=np.int64)
+
+
 def rules_of(problem: RosterProblem, e: int) -> Rules:
     st, days, shifts = problem.staff[e], problem.horizon.days, problem.shifts
     unit = _unit(problem)
@@ -85,11 +102,7 @@ def rules_of(problem: RosterProblem, e: int) -> Rules:
     for s, sh in enumerate(shifts):
         if st.max_shifts.get(sh.id, days) == 0:
             allowed[:, s] = False
-    hid = {sh.id: s for s, sh in enumerate(shifts)}
-    forbid = np.zeros((len(shifts), len(shifts)), dtype=np.bool_)
-    for s, sh in enumerate(shifts):
-        for t in sh.cannot_follow:
-            forbid[s, hid[t]] = True
+    forbid = forbid_matrix(problem)
     best = np.where(allowed, units[None, :], 0).max(axis=1)
     rest = np.concatenate([np.cumsum(best[::-1])[::-1][1:], [0]]).astype(np.int64)
     tmax = int(best.sum()) if st.max_total_minutes is None else st.max_total_minutes // unit
@@ -101,9 +114,7 @@ def rules_of(problem: RosterProblem, e: int) -> Rules:
         if cap is not None and 0 < cap < min(int(allowed[:, s].sum()), tmax // int(units[s])):
             track[s] = len(caps)
             caps.append(cap)
-    first = problem.horizon.first_weekday()
-    weekend = np.array([(first + d) // 7 if (first + d) % 7 in (5, 6) else -1
-                        for d in range(days)], dtype=np.int64)
+    weekend = weekend_index(problem)
     n_weekends = len({w for w in weekend if w >= 0})
     maxw = st.max_weekends if st.max_weekends is not None and st.max_weekends < n_weekends else -1
     maxc = st.max_consecutive_shifts or days

@@ -85,7 +85,7 @@ def primal(search: Search, plan: Plan, options: SolveOptions, deadline: float,
     construct_first(search, plan, options, deadline)
     if not with_lns or search.finished():
         return
-    if plan.anneal_threads >= 2 and not plan.exact and plan.anneal_end > 0:
+    if plan.anneals and plan.anneal_threads >= 2:
         anneal_phase(search, plan, options.seed,
                      search.started + plan.anneal_end * options.time_limit_s)
     lns = lns_worker(search, plan, options.seed)
