@@ -16,7 +16,7 @@ Their shares are :data:`MIX`.
 
 A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
 where a member's violation counts the whole steps (shifts or days) by which each rule is
-broken (:func:`~actors.solve._anneal_kernels.violation`; 0 exactly when the checker finds the
+broken (:func:`~actors.solve._anneal_rules.violation`; 0 exactly when the checker finds the
 schedule valid — tested against it), and keeps the best roster without violations. The
 objective is the checker's, kept exactly by deltas (tested against it after every batch).
 
@@ -38,9 +38,9 @@ MIX = (0.3, 0.3, 0.3, 0.1)  # shares of the moves: a cell, a block swap, a take-
 
 
 def _kernels():  # noqa: ANN202 - numba dispatchers
-    from actors.solve import _anneal_kernels
+    from actors.solve import _anneal_kernels, _anneal_rules
 
-    return _anneal_kernels
+    return _anneal_kernels.anneal, _anneal_rules.violation
 
 
 class Annealer:
@@ -48,7 +48,7 @@ class Annealer:
 
     def __init__(self, problem: RosterProblem, roster: Assignments) -> None:
         self.problem = problem
-        self.k = _kernels()
+        self.kernel, self.rules = _kernels()
         self.mix = np.cumsum(MIX)[:3].astype(np.float64)
         self.shift_ids = [s.id for s in problem.shifts]
         self.staff_ids = [s.id for s in problem.staff]
@@ -124,19 +124,31 @@ class Annealer:
                     for r in self.rows[self.row_ptr[k]:self.row_ptr[k + 1]]:
                         self.cnt[r] += self.qual[e, r]
         self.h = np.array([self.violation(e) for e in range(x.shape[0])], dtype=np.int64)
+        self.tally = self._tally(x)
         self.state = np.array([report.objective, 0.0, report.objective])
+
+    def _tally(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per member: shifts of each type, minutes, days worked in each weekend, weekends."""
+        n_e, n_s = x.shape[0], len(self.shift_ids)
+        scnt = np.zeros((n_e, n_s), dtype=np.int64)
+        wkc = np.zeros((n_e, int(self.weekend.max()) + 1 if len(self.weekend) else 0), np.int64)
+        for e, d in zip(*np.nonzero(x >= 0), strict=True):
+            scnt[e, x[e, d]] += 1
+            if self.weekend[d] >= 0:
+                wkc[e, self.weekend[d]] += 1
+        return scnt, scnt @ self.length, wkc, (wkc > 0).sum(axis=1).astype(np.int64)
 
     def violation(self, e: int, row: np.ndarray | None = None) -> int:
         """Member ``e``'s violation in the current roster (or in ``row``)."""
-        return int(self.k.violation(
+        return int(self.rules(
             self.x[e] if row is None else row, self.allowed[e], self.forbid, self.length,
             self.unit, self.tmin[e], self.tmax[e], self.maxc[e], self.minc[e], self.minoff[e],
             self.weekend, self.maxw[e], self.caps[e], np.zeros(len(self.length), np.int64)))
 
     def run(self, moves: int, t_start: float, t_end: float, weight: float, seed: int) -> int:
         """``moves`` annealing moves; returns how often the best valid roster improved."""
-        return int(self.k.anneal(
-            self.x, self.cnt, self.h, self.state, self.best, int(moves), float(t_start),
+        return int(self.kernel(
+            self.x, self.cnt, self.h, self.tally, self.state, self.best, int(moves), float(t_start),
             float(t_end), float(weight), int(seed), self.mix, self.cellcost, self.row_ptr,
             self.rows, self.qual, self.req, self.wu, self.wo, self.choices, self.n_choices,
             self.allowed, self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc,

@@ -63,7 +63,7 @@ def test_a_members_violation_is_zero_exactly_when_the_checker_finds_no_broken_ru
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_tracked_objective_counts_and_violations_match_a_recount_after_every_batch(
+def test_the_tracked_objective_counts_tallies_and_violations_match_a_recount_after_every_batch(
         seed: int) -> None:
     problem = random_problem(seed)
     ann = start(problem, seed)
@@ -74,6 +74,8 @@ def test_the_tracked_objective_counts_and_violations_match_a_recount_after_every
         assert (ann.cnt == recount(ann)).all()
         assert list(ann.h) == [ann.violation(e) for e in range(len(problem.staff))]
         assert ann.violations == sum(ann.h)
+        for tracked, counted in zip(ann.tally, ann._tally(ann.x), strict=True):
+            assert (tracked == counted).all()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
