@@ -49,9 +49,11 @@ VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
 ANNEAL_END = 0.6  # without an exact search its thread anneals until 0.6 T, then the LNS;
 # the construction's sweeps then end by the default 0.1 T, not 0.5 T (Instance 13 at 120 s,
 # five runs each in one hour: median 1747 against 2042 without; docs/benchmarks.md)
-ANNEAL_MAX_DAYS = 84  # ... only up to this horizon (Instance 20, 182 days, 300 s: 5439 with
-# it, 5104 / 5306 without in the fourth pass; on 9 and 10, which have an exact search, annealing
-# alone for 60 s gave 462 and 4898 where the solve reaches 442 and proves 4631: not planned)
+# ... on every horizon (Instance 20, 182 days, 300 s, three interleaved pairs on one VM after
+# the annealer's windowed scoring: 5384-5514 with it, 6223-6328 without; on an earlier, faster
+# VM with the slower kernel, 5439 / 5516 with it against 5104-5306; docs/benchmarks.md, eighth
+# pass). Not where there is an exact search: on 9 and 10 annealing alone for 60 s gave 462 and
+# 4898 where the solve reaches 442 and proves 4631.
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -187,11 +189,9 @@ def _partial(plan: Plan) -> dict[str, object]:
     return out
 
 
-def _anneals(plan: Plan, changes: dict[str, object], days: int) -> bool:
-    """The plan's second thread will anneal: no exact search, annealing not switched off,
-    and (unless asked for) a horizon up to ANNEAL_MAX_DAYS."""
-    return (not changes.get("exact", plan.exact) and plan.anneal_end != 0
-            and (plan.anneal_end > 0 or days <= ANNEAL_MAX_DAYS))
+def _anneals(plan: Plan, changes: dict[str, object]) -> bool:
+    """The plan's second thread will anneal: no exact search, and annealing not switched off."""
+    return not changes.get("exact", plan.exact) and plan.anneal_end != 0
 
 
 def make_plan(problem: RosterProblem, options: SolveOptions,
@@ -215,7 +215,7 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "budget: no exact search and no proof; the construction's sweeps and "
                      "two LNS threads run instead")
     cells = len(problem.staff) * days * len(problem.shifts)
-    anneals = _anneals(plan, changes, days)
+    anneals = _anneals(plan, changes)
     partial = plan.colgen_chunk != 0 and days <= COLGEN_MAX_DAYS
     if plan.colgen and partial and cells > COLGEN_MAX_CELLS:
         changes.update(_partial(plan))
