@@ -79,6 +79,31 @@ def test_the_tracked_objective_counts_tallies_and_violations_match_a_recount_aft
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_a_change_inside_its_run_window_changes_the_local_rules_as_a_whole_row_rescan_does(
+        seed: int) -> None:
+    from actors.solve._anneal_rules import local_violation, window
+
+    problem = random_problem(seed)
+    ann = start(problem, seed)
+    rng = random.Random(seed)
+    days = len(ann.x[0])
+    for e in range(len(problem.staff)):
+        args = (ann.allowed[e], ann.forbid)
+        rules = (ann.maxc[e], ann.minc[e], ann.minoff[e])
+        row = ann.x[e].copy()
+        for _ in range(100):  # random changes of 1-4 days, nearby or across the horizon
+            lo = rng.randrange(days)
+            hi = min(days - 1, lo + rng.randrange(4 if rng.random() < 0.8 else days))
+            left, right = window(row, lo, hi)
+            before = local_violation(row, *args, left, right, *rules)
+            whole = local_violation(row, *args, 0, days - 1, *rules)
+            for d in range(lo, hi + 1):
+                row[d] = rng.choice([-1, *range(len(problem.shifts))])
+            assert (local_violation(row, *args, left, right, *rules) - before
+                    == local_violation(row, *args, 0, days - 1, *rules) - whole)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_the_best_roster_is_checker_valid_and_its_objective_never_rises(seed: int) -> None:
     problem = random_problem(seed)
     ann = start(problem, seed)
