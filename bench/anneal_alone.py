@@ -23,9 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from anneal_rate import greedy_start  # (bench/, the script's folder)
+
     from actors.solve.anneal import Annealer
     from actors.solve.checker import check_roster, objective_breakdown
-    from actors.solve.construct import construct
     from actors.solve.plan import Plan, make_plan
     from actors.solve.reader import parse_problem_text
     from actors.solve.sa_phase import temperature
@@ -42,9 +43,8 @@ def main() -> None:
     problem = parse_problem_text((args.data / f"Instance{args.instance}.txt").read_text())
     base = Plan().with_overrides(dict(p.split("=", 1) for p in args.plan.split(",") if p))
     plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), base)
-    built = construct(problem, time.monotonic() + 600, seed=args.seed, max_sweeps=0,
-                      first_beams=plan.first_beams, type_limit=plan.type_limit)
-    ann = Annealer(problem, built.roster, plan.anneal_grain)
+    built = greedy_start(problem, base, args.seed)
+    ann = Annealer(problem, built.roster)
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
     ann.reset(built.roster)
     start = now = time.monotonic()

@@ -22,17 +22,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def rate(path: Path, args: argparse.Namespace) -> dict:
-    from actors.solve.anneal import Annealer
+def greedy_start(problem, plan=None, seed: int = 0):  # noqa: ANN001, ANN201
+    """The construction's first roster (no sweeps) with the beams the solve's plan uses."""
     from actors.solve.construct import construct
     from actors.solve.plan import make_plan
-    from actors.solve.reader import parse_problem_text
     from actors.solve.schema import SolveOptions
 
+    plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), plan)
+    return construct(problem, time.monotonic() + 600, seed=seed, max_sweeps=0,
+                     first_beams=plan.first_beams, type_limit=plan.type_limit)
+
+
+def rate(path: Path, args: argparse.Namespace) -> dict:
+    from actors.solve.anneal import Annealer
+    from actors.solve.reader import parse_problem_text
+
     problem = parse_problem_text(path.read_text())
-    plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2))  # the solve's beams
-    built = construct(problem, time.monotonic() + 600, seed=0, max_sweeps=0,
-                      first_beams=plan.first_beams, type_limit=plan.type_limit)
+    built = greedy_start(problem)
     ann = Annealer(problem, built.roster)
     ann.run(1000, args.temperature, args.temperature, args.weight, 0)  # compile or load
     rates = []

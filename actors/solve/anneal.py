@@ -131,7 +131,7 @@ class Annealer:
         """Per member: shifts of each type, minutes, days worked in each weekend, weekends."""
         n_e, n_s = x.shape[0], len(self.shift_ids)
         scnt = np.zeros((n_e, n_s), dtype=np.int64)
-        wkc = np.zeros((n_e, int(self.weekend.max()) + 1 if len(self.weekend) else 0), np.int64)
+        wkc = np.zeros((n_e, int(self.weekend.max()) + 1), np.int64)  # (0 weekends: -1 + 1)
         for e, d in zip(*np.nonzero(x >= 0), strict=True):
             scnt[e, x[e, d]] += 1
             if self.weekend[d] >= 0:
