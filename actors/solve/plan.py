@@ -54,6 +54,12 @@ ANNEAL_END = 0.6  # without an exact search its thread anneals until 0.6 T, then
 # VM with the slower kernel, 5439 / 5516 with it against 5104-5306; docs/benchmarks.md, eighth
 # pass). Not where there is an exact search: on 9 and 10 annealing alone for 60 s gave 462 and
 # 4898 where the solve reaches 442 and proves 4631.
+ANNEAL_BOTH_MIN_DAYS = 84  # above: the primal thread anneals too (its own seed) until
+# anneal_end, then both run the LNS (Instance 20, 300 s, three interleaved pairs on two VMs:
+# 5438 / 5239 / 5157 with both against 5717 / 5294 / 5680 with one; on Instance 13, 28 days,
+# 1757 / 1780 against 1659 / 1868, and 1750 against 1701 in the seventh pass: no gain there,
+# where the primal thread's LNS fills short rows while the other anneals; docs/benchmarks.md,
+# ninth pass)
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -94,7 +100,8 @@ class Plan:
     anneal_end: float = -1.0  # where the plan has no exact search, its thread anneals until
     # this share of the limit (anneal.py, sa_phase.py), then runs the second LNS (-1:
     # make_plan decides: ANNEAL_END without an exact search, else 0)
-    anneal_threads: int = 1  # ... on the main thread alone, or (2) the primal one's too
+    anneal_threads: int = -1  # ... on the main thread alone (1), or the primal one's too (2;
+    # -1: make_plan decides, 2 above ANNEAL_BOTH_MIN_DAYS, else 1)
     anneal_t0: float = 5.0  # ... temperatures at the start and the end of the annealing
     anneal_t1: float = 0.3
     anneal_weight: float = 300.0  # ... the cost of one step of a broken hard rule
@@ -235,10 +242,14 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "lower bound beyond CP-SAT's")
     if plan.anneal_end < 0:
         changes["anneal_end"] = ANNEAL_END if anneals else 0.0
+    if plan.anneal_threads < 0:
+        changes["anneal_threads"] = 2 if anneals and days > ANNEAL_BOTH_MIN_DAYS else 1
     if anneals:
-        notes.append("one thread anneals (simulated annealing over whole rosters) until "
+        who = ("both threads anneal", "run") if changes.get(
+            "anneal_threads", plan.anneal_threads) >= 2 else ("one thread anneals", "runs")
+        notes.append(f"{who[0]} (simulated annealing over whole rosters) until "
                      f"{changes.get('anneal_end', plan.anneal_end):.0%} of the time limit, "
-                     "then runs the LNS")
+                     f"then {who[1]} the LNS")
     if plan.colgen_chunk < 0 and "colgen_chunk" not in changes:
         changes["colgen_chunk"] = 0
     if days > LONG_DAYS:

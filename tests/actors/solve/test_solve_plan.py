@@ -5,6 +5,7 @@ import pytest
 
 from actors.solve.constraints import ModelFlags
 from actors.solve.plan import (
+    ANNEAL_BOTH_MIN_DAYS,
     ANNEAL_END,
     EXTRAS_MAX_DAYS,
     PARTIAL_CHUNK,
@@ -60,14 +61,14 @@ def test_a_plan_without_an_exact_search_anneals_and_ends_its_sweeps_early() -> N
     year = make_plan(problem(364, 50, 10), SolveOptions(workers=2))
     for plan in (big, year):
         assert not plan.exact and plan.anneal_end == ANNEAL_END and plan.construct_share == 0.1
-        assert any("anneals" in n for n in plan.notes)
+        assert any("anneal" in n for n in plan.notes)
     month = make_plan(problem(28, 30), SolveOptions(workers=2))
     assert month.exact and month.anneal_end == 0  # its second core runs the exact search
-    assert not any("anneals" in n for n in month.notes)
+    assert not any("anneal" in n for n in month.notes)
     kept = make_plan(problem(364, 50, 10), SolveOptions(workers=2), Plan(anneal_end=0.3))
     assert kept.anneal_end == 0.3 and kept.construct_share == 0.1
     off = make_plan(problem(364, 50, 10), SolveOptions(workers=2), Plan(anneal_end=0))
-    assert off.anneal_end == 0 and not any("anneals" in n for n in off.notes)
+    assert off.anneal_end == 0 and not any("anneal" in n for n in off.notes)
 
 
 def test_the_exact_search_is_dropped_only_above_the_memory_budget() -> None:
@@ -96,6 +97,20 @@ def test_model_runs_the_primal_side_but_primal_does_not_import_model() -> None:
 
     assert "actors.solve.model" not in imported("primal")
     assert "actors.solve.primal" in imported("model")
+
+
+def test_both_threads_anneal_only_above_84_days_and_only_where_the_plan_anneals() -> None:
+    year = make_plan(problem(364, 50, 10), SolveOptions(workers=2))
+    assert year.anneal_threads == 2 and any("both threads anneal" in n for n in year.notes)
+    month = make_plan(problem(ANNEAL_BOTH_MIN_DAYS, 120, 18), SolveOptions(workers=2),
+                      Plan(exact=False))
+    assert month.anneals and month.anneal_threads == 1
+    assert any("one thread anneals" in n for n in month.notes)
+    off = make_plan(problem(364, 50, 10), SolveOptions(workers=2), Plan(anneal_end=0))
+    assert off.anneal_threads == 1  # nothing anneals
+    kept = make_plan(problem(364, 50, 10), SolveOptions(workers=2),
+                     Plan().with_overrides({"anneal_threads": "1"}))
+    assert kept.anneal_threads == 1 and any("one thread anneals" in n for n in kept.notes)
 
 
 def test_sideways_lns_steps_are_planned_above_84_days_unless_overridden() -> None:
