@@ -43,7 +43,7 @@ def main() -> None:
     problem = parse_problem_text((args.data / f"Instance{args.instance}.txt").read_text())
     base = Plan().with_overrides(dict(p.split("=", 1) for p in args.plan.split(",") if p))
     plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), base)
-    built = greedy_start(problem, base, args.seed)
+    built = greedy_start(problem, plan, args.seed)
     ann = Annealer(problem, built.roster)
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
     ann.reset(built.roster)

@@ -23,12 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def greedy_start(problem, plan=None, seed: int = 0):  # noqa: ANN001, ANN201
-    """The construction's first roster (no sweeps) with the beams the solve's plan uses."""
+    """The construction's first roster (no sweeps) with the beams of ``plan``, a plan
+    ``make_plan`` made for ``problem`` (None: the solve's default plan)."""
     from actors.solve.construct import construct
     from actors.solve.plan import make_plan
     from actors.solve.schema import SolveOptions
 
-    plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), plan)
+    if plan is None:
+        plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2))
     return construct(problem, time.monotonic() + 600, seed=seed, max_sweeps=0,
                      first_beams=plan.first_beams, type_limit=plan.type_limit)
 

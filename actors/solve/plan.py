@@ -242,14 +242,15 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                      "lower bound beyond CP-SAT's")
     if plan.anneal_end < 0:
         changes["anneal_end"] = ANNEAL_END if anneals else 0.0
-    if plan.anneal_threads < 0:
-        changes["anneal_threads"] = 2 if anneals and days > ANNEAL_BOTH_MIN_DAYS else 1
+    threads = plan.anneal_threads
+    if threads < 0:
+        threads = changes["anneal_threads"] = 2 if anneals and days > ANNEAL_BOTH_MIN_DAYS else 1
     if anneals:
-        who = ("both threads anneal", "run") if changes.get(
-            "anneal_threads", plan.anneal_threads) >= 2 else ("one thread anneals", "runs")
-        notes.append(f"{who[0]} (simulated annealing over whole rosters) until "
+        who, verb = ("both threads anneal", "run") if threads >= 2 else ("one thread anneals",
+                                                                          "runs")
+        notes.append(f"{who} (simulated annealing over whole rosters) until "
                      f"{changes.get('anneal_end', plan.anneal_end):.0%} of the time limit, "
-                     f"then {who[1]} the LNS")
+                     f"then {verb} the LNS")
     if plan.colgen_chunk < 0 and "colgen_chunk" not in changes:
         changes["colgen_chunk"] = 0
     if days > LONG_DAYS:

@@ -86,6 +86,7 @@ def test_a_change_inside_its_run_window_changes_the_local_rules_as_a_whole_row_r
     problem = random_problem(seed)
     ann = start(problem, seed)
     rng = random.Random(seed)
+    choices = [-1, *range(len(problem.shifts))]
     days = len(ann.x[0])
     for e in range(len(problem.staff)):
         args = (ann.allowed[e], ann.forbid)
@@ -98,7 +99,7 @@ def test_a_change_inside_its_run_window_changes_the_local_rules_as_a_whole_row_r
             before = local_violation(row, *args, left, right, *rules)
             whole = local_violation(row, *args, 0, days - 1, *rules)
             for d in range(lo, hi + 1):
-                row[d] = rng.choice([-1, *range(len(problem.shifts))])
+                row[d] = rng.choice(choices)
             assert (local_violation(row, *args, left, right, *rules) - before
                     == local_violation(row, *args, 0, days - 1, *rules) - whole)
 
