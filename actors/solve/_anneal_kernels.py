@@ -52,7 +52,7 @@ def set_cell(x, cnt, e, d, n, cellcost, row_ptr, rows, qual, req, wu, wo):
 
 @njit(cache=True, nogil=True)
 def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, mix,
-           cellcost, row_ptr, rows, qual, req, wu, wo, choices, n_choices,
+           cellcost, row_ptr, rows, qual, req, wu, wo, row_day, row_shift, choices, n_choices,
            allowed, forbid, length, unit, tmin, tmax, maxc, minc, minoff, weekend, maxw, caps):
     """``iters`` moves of simulated annealing from ``x`` (changed in place, with ``cnt``, ``h``
     and the members' ``tally`` = (shift counts, minutes, days worked per weekend, weekends)).
@@ -112,7 +112,7 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
             old[0], cells_e[0], cells_d[0] = v, e1, d
             old[1], cells_e[1], cells_d[1] = a, e2, d
             m, lo, hi = 2, d, d
-        else:  # one member moves a day's value to another day nearby
+        elif kind < mix[3]:  # one member moves a day's value to another day nearby
             d2 = d + 1 + np.random.randint(min(7, days - 1)) if days > 1 else d
             if d2 >= days:
                 d2 -= days
@@ -122,6 +122,12 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
             old[0], cells_e[0], cells_d[0] = b, e1, d
             old[1], cells_e[1], cells_d[1] = a, e1, d2
             m, lo, hi = 2, min(d, d2), max(d, d2)
+        else:  # a member takes a short row's shift; a day off for it nearby, if it was off
+            m, e1, d, lo, hi = _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day,
+                                     row_shift, old, cells_e, cells_d)
+            e2 = e1
+            if m == 0:
+                continue
         # the rules' change: the windows' local violation and the tallies' global one, before
         # and after; `old` holds the new values until the cells are written, then the old ones
         # (the calls are written out: a helper taking the tallies' tuple cost 10-20 % of the
@@ -178,6 +184,68 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
         _settle(best, x, jour, n_jour)
     state[0], state[1], state[2] = obj, total_h, best_obj
     return found
+
+
+@njit(cache=True, nogil=True)
+def _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day, row_shift, new, cells_e,
+          cells_d):
+    """A targeted move: a cover row below its requirement (found by a few random draws), a
+    qualified member who may work its shift that day and does not, and that cell set to it;
+    when the member was off that day, one of their worked days up to a week away becomes a
+    day off (their total stays; the annealer weighs the rest). Writes the move's cells and
+    returns (cells, member, day, window lo, window hi); 0 cells when no move was found."""
+    n_staff, days = x.shape
+    r = -1
+    for _ in range(32 if len(req) > 0 else 0):
+        k = np.random.randint(len(req))
+        if cnt[k] < req[k]:
+            r = k
+            break
+    if r < 0:
+        return 0, 0, 0, 0, 0
+    d, t = row_day[r], row_shift[r]
+    e = -1
+    for _ in range(8):
+        k = np.random.randint(n_staff)
+        if qual[k, r] and allowed[k, d, t] and x[k, d] != t:
+            e = k
+            break
+    if e < 0:
+        return 0, 0, 0, 0, 0
+    new[0], cells_e[0], cells_d[0] = t, e, d
+    if x[e, d] >= 0 or days == 1:
+        return 1, e, d, d, d
+    d2 = _surplus_day(x, cnt, req, qual, row_ptr, rows, e, d)
+    if d2 < 0:
+        return 1, e, d, d, d
+    new[1], cells_e[1], cells_d[1] = -1, e, d2
+    return 2, e, d, min(d, d2), max(d, d2)
+
+
+@njit(cache=True, nogil=True)
+def _surplus_day(x, cnt, req, qual, row_ptr, rows, e, d):
+    """A day up to a week from ``d`` on which ``e`` works: drawn among those whose every row
+    of e's shift is above its requirement when there is one, else among them all; -1 if none."""
+    n_shifts = (row_ptr.shape[0] - 1) // x.shape[1]
+    worked, over = 0, 0
+    pick_any, pick_over = -1, -1
+    for d2 in range(max(0, d - 7), min(x.shape[1], d + 8)):
+        u = x[e, d2]
+        if d2 == d or u < 0:
+            continue
+        worked += 1
+        if np.random.randint(worked) == 0:
+            pick_any = d2
+        k = d2 * n_shifts + u
+        surplus = True
+        for i in range(row_ptr[k], row_ptr[k + 1]):
+            if qual[e, rows[i]] and cnt[rows[i]] <= req[rows[i]]:
+                surplus = False
+        if surplus:
+            over += 1
+            if np.random.randint(over) == 0:
+                pick_over = d2
+    return pick_over if pick_over >= 0 else pick_any
 
 
 @njit(cache=True, nogil=True)

@@ -10,7 +10,9 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
 - two members swap their values over a block of 1–7 days (cover unchanged when they share
   skills; their rules change);
 - a member takes a new value on a day and another member takes that member's old one;
-- a member moves a day's value to another day up to a week away.
+- a member moves a day's value to another day up to a week away;
+- a member takes the shift of a cover row below its requirement (a targeted move), with a
+  worked day up to a week away turned into a day off when that day was their day off.
 
 Their shares are :data:`MIX`.
 
@@ -34,7 +36,8 @@ from actors.solve.pricing import forbid_matrix, weekend_index
 from actors.solve.schema import Assignments, RosterProblem
 
 OFF = -1
-MIX = (0.3, 0.3, 0.3, 0.1)  # shares of the moves: a cell, a block swap, a take-over, a day move
+MIX = (0.3, 0.3, 0.3, 0.1, 0.0)  # shares of the moves: a cell, a block swap, a take-over, a
+# day move, a short row filled
 
 
 def _kernels():  # noqa: ANN202 - numba dispatchers
@@ -49,11 +52,16 @@ class Annealer:
     def __init__(self, problem: RosterProblem, roster: Assignments) -> None:
         self.problem = problem
         self.kernel, self.rules = _kernels()
-        self.mix = np.cumsum(MIX)[:3].astype(np.float64)
+        self.set_fill(MIX[4])
         self.shift_ids = [s.id for s in problem.shifts]
         self.staff_ids = [s.id for s in problem.staff]
         self._static(problem)
         self.reset(roster)
+
+    def set_fill(self, share: float) -> None:
+        """The share of targeted moves (a short row filled); the others keep their ratios."""
+        rest = np.array(MIX[:4]) / sum(MIX[:4]) * (1.0 - share)
+        self.mix = np.cumsum([*rest, share])[:4].astype(np.float64)
 
     def _static(self, p: RosterProblem) -> None:
         n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)
@@ -76,6 +84,8 @@ class Annealer:
         self.req = np.array([r.requirement for r in p.cover], dtype=np.int64)
         self.wu = np.array([r.weight_under for r in p.cover], dtype=np.float64)
         self.wo = np.array([r.weight_over for r in p.cover], dtype=np.float64)
+        self.row_day = np.array([r.day for r in p.cover], dtype=np.int64)
+        self.row_shift = np.array([sid[r.shift_id] for r in p.cover], dtype=np.int64)
         self._rules(p, sid)
 
     def _rules(self, p: RosterProblem, sid: dict[str, int]) -> None:
@@ -150,7 +160,8 @@ class Annealer:
         return int(self.kernel(
             self.x, self.cnt, self.h, self.tally, self.state, self.best, int(moves), float(t_start),
             float(t_end), float(weight), int(seed), self.mix, self.cellcost, self.row_ptr,
-            self.rows, self.qual, self.req, self.wu, self.wo, self.choices, self.n_choices,
+            self.rows, self.qual, self.req, self.wu, self.wo, self.row_day, self.row_shift,
+            self.choices, self.n_choices,
             self.allowed, self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc,
             self.minc, self.minoff, self.weekend, self.maxw, self.caps))
 

@@ -106,6 +106,11 @@ class Plan:
     anneal_t1: float = 0.3
     anneal_weight: float = 300.0  # ... the cost of one step of a broken hard rule
     anneal_batch: int = 100_000  # ... moves between two looks at the clock and the incumbent
+    anneal_fill: float = 0.0  # ... the share of its moves that fill a short cover row
+    # (anneal.py). Off: on Instance 13 it lowers annealing's own result (alone, 60 s, seeds
+    # 0 / 1: 1865 / 1782 against 2240 / 2373) but not the solve's, whose LNS after it ends
+    # where it would have (120 s: 1731 / 1730 / 1730 against 1616 / 1694 / 1812); on
+    # Instance 20 (180 s alone) 6781 against 6343 (docs/benchmarks.md, tenth pass)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets

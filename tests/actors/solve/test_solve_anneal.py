@@ -62,11 +62,13 @@ def test_a_members_violation_is_zero_exactly_when_the_checker_finds_no_broken_ru
     assert 0 < valid < tried
 
 
+@pytest.mark.parametrize("fill", [0.0, 0.5])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_tracked_objective_counts_tallies_and_violations_match_a_recount_after_every_batch(
-        seed: int) -> None:
+        seed: int, fill: float) -> None:
     problem = random_problem(seed)
     ann = start(problem, seed)
+    ann.set_fill(fill)  # (0.5: half the moves fill short rows)
     for batch in range(6):
         ann.run(3_000, 20.0, 5.0, 10.0, batch)  # hot and cheap rules: it leaves valid rosters
         roster = ann.roster()
@@ -104,10 +106,13 @@ def test_a_change_inside_its_run_window_changes_the_local_rules_as_a_whole_row_r
                     == local_violation(row, *args, 0, days - 1, *rules) - whole)
 
 
+@pytest.mark.parametrize("fill", [0.0, 0.5])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_best_roster_is_checker_valid_and_its_objective_never_rises(seed: int) -> None:
+def test_the_best_roster_is_checker_valid_and_its_objective_never_rises(
+        seed: int, fill: float) -> None:
     problem = random_problem(seed)
     ann = start(problem, seed)
+    ann.set_fill(fill)
     seen = [ann.best_objective]
     for batch in range(6):
         ann.run(3_000, 5.0, 0.5, 50.0, batch)
@@ -132,6 +137,42 @@ def test_annealing_improves_the_greedy_roster_of_instance_5() -> None:
     ann.run(300_000, 5.0, 0.3, 300.0, 1)
     assert ann.best_objective < first
     assert check_roster(problem, ann.best_roster()).objective == ann.best_objective
+
+
+def two_members_one_short_row() -> RosterProblem:
+    """A week, one shift; A may not work day 3 (a day off); the row on day 3 needs one, the
+    row on day 5 is met by A, who must work exactly two days (480 minutes each)."""
+    return RosterProblem.model_validate({
+        "horizon": {"days": 7}, "shifts": [{"id": "D", "length_minutes": 480}],
+        "staff": [{"id": "A", "days_off": [3], "min_total_minutes": 960,
+                   "max_total_minutes": 960},
+                  {"id": "B", "min_total_minutes": 960, "max_total_minutes": 960}],
+        "cover": [{"day": 3, "shift_id": "D", "requirement": 1},
+                  {"day": 5, "shift_id": "D", "requirement": 1}]})
+
+
+def test_a_fill_move_puts_a_qualified_member_on_a_short_row_and_frees_a_worked_day_nearby(
+        ) -> None:
+    problem = two_members_one_short_row()
+    roster = {"A": [None] * 4 + ["D", "D", None], "B": ["D", "D"] + [None] * 5}
+    ann = Annealer(problem, roster)
+    assert ann.best_objective == 100  # (day 3 short: weight_under 100; day 4 over: 1)
+    ann.set_fill(1.0)  # only fill moves, at temperature ~0: only improving ones are taken
+    ann.run(2_000, 1e-9, 1e-9, 1000.0, 0)
+    best = ann.best_roster()
+    assert best["A"][3] is None  # A's day off is never filled
+    assert best["B"][3] == "D" and sum(v is not None for v in best["B"]) == 2
+    assert ann.best_objective == check_roster(problem, best).objective < 100
+
+
+def test_fill_moves_change_nothing_when_no_row_is_short() -> None:
+    problem = two_members_one_short_row()
+    roster = {"A": [None] * 5 + ["D", "D"], "B": [None] * 3 + ["D", "D"] + [None] * 2}
+    ann = Annealer(problem, roster)
+    before = ann.x.copy()
+    ann.set_fill(1.0)
+    ann.run(2_000, 10.0, 10.0, 1.0, 0)  # hot: any move found would likely be taken
+    assert (ann.x == before).all()
 
 
 def test_the_annealer_refuses_to_start_from_an_invalid_roster() -> None:
