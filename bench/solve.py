@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -52,6 +53,9 @@ def run_one(path: Path, number: int, args: argparse.Namespace) -> dict:
     plan = Plan().with_overrides(overrides)
     problem = parse_problem_text(path.read_text())
     options = SolveOptions(time_limit_s=args.time_limit, workers=args.workers, seed=args.seed)
+    trace = _Trace()
+    logging.getLogger("actors.solve.search").addHandler(trace)
+    logging.getLogger("actors.solve.search").setLevel(logging.DEBUG)
     r = solve(problem, options, plan=plan)
     best = BEST_KNOWN.get(number)
     return {
@@ -64,7 +68,21 @@ def run_one(path: Path, number: int, args: argparse.Namespace) -> dict:
         "time_to_proof_s": r.wall_time_s if r.status == SolveStatus.OPTIMAL else None,
         "wall_time_s": r.wall_time_s, "notes": r.notes,
         "checker_ok": bool(r.checked and r.checked.feasible and r.checked.objective == r.objective),
+        "trace": trace.rows,
     }
+
+
+class _Trace(logging.Handler):
+    """Every improvement of the incumbent: [elapsed s, objective, the phase that found it]."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.rows: list[list] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "%s: %d at %.1f s":
+            source, objective, at = record.args  # type: ignore[misc]
+            self.rows.append([round(at, 1), objective, source])
 
 
 def run_child(number: int, args: argparse.Namespace) -> dict:
