@@ -60,6 +60,10 @@ ANNEAL_BOTH_MIN_DAYS = 84  # above: the primal thread anneals too (its own seed)
 # 1757 / 1780 against 1659 / 1868, and 1750 against 1701 in the seventh pass: no gain there,
 # where the primal thread's LNS fills short rows while the other anneals; docs/benchmarks.md,
 # ninth pass)
+ANNEAL_BOTH_END = 0.85  # ... and then both anneal until 0.85 T, not ANNEAL_END (Instance 20,
+# 300 s, three interleaved pairs: 5232 / 5302 / 5175 against 5335 / 5387 / 5564 until 0.6 T;
+# held-out Instance 22: 45902 / 47705 / 46713 against 47204 / 47030, within its spread;
+# docs/benchmarks.md, tenth pass)
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -245,11 +249,12 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         notes.append(f"{days} days x {len(problem.staff)} staff x {len(problem.shifts)} shift "
                      "types: no column generation (its exact pricing is too slow), so no "
                      "lower bound beyond CP-SAT's")
-    if plan.anneal_end < 0:
-        changes["anneal_end"] = ANNEAL_END if anneals else 0.0
     threads = plan.anneal_threads
     if threads < 0:
         threads = changes["anneal_threads"] = 2 if anneals and days > ANNEAL_BOTH_MIN_DAYS else 1
+    if plan.anneal_end < 0:
+        changes["anneal_end"] = (ANNEAL_BOTH_END if threads >= 2 else ANNEAL_END) if anneals \
+            else 0.0
     if anneals:
         who, verb = ("both threads anneal", "run") if threads >= 2 else ("one thread anneals",
                                                                           "runs")

@@ -5,6 +5,7 @@ import pytest
 
 from actors.solve.constraints import ModelFlags
 from actors.solve.plan import (
+    ANNEAL_BOTH_END,
     ANNEAL_BOTH_MIN_DAYS,
     ANNEAL_END,
     EXTRAS_MAX_DAYS,
@@ -59,8 +60,8 @@ def test_only_a_plan_without_column_generation_solves_compact_lns_sub_models() -
 def test_a_plan_without_an_exact_search_anneals_and_ends_its_sweeps_early() -> None:
     big = make_plan(problem(28, 120, 18), SolveOptions(workers=2), Plan(exact=False))
     year = make_plan(problem(364, 50, 10), SolveOptions(workers=2))
-    for plan in (big, year):
-        assert not plan.exact and plan.anneal_end == ANNEAL_END and plan.construct_share == 0.1
+    for plan, end in ((big, ANNEAL_END), (year, ANNEAL_BOTH_END)):
+        assert not plan.exact and plan.anneal_end == end and plan.construct_share == 0.1
         assert any("anneal" in n for n in plan.notes)
     month = make_plan(problem(28, 30), SolveOptions(workers=2))
     assert month.exact and month.anneal_end == 0  # its second core runs the exact search
@@ -99,18 +100,20 @@ def test_model_runs_the_primal_side_but_primal_does_not_import_model() -> None:
     assert "actors.solve.primal" in imported("model")
 
 
-def test_both_threads_anneal_only_above_84_days_and_only_where_the_plan_anneals() -> None:
+def test_both_threads_anneal_until_85_percent_only_above_84_days_where_the_plan_anneals() -> None:
     year = make_plan(problem(364, 50, 10), SolveOptions(workers=2))
     assert year.anneal_threads == 2 and any("both threads anneal" in n for n in year.notes)
+    assert year.anneal_end == ANNEAL_BOTH_END and any("85% of" in n for n in year.notes)
     month = make_plan(problem(ANNEAL_BOTH_MIN_DAYS, 120, 18), SolveOptions(workers=2),
                       Plan(exact=False))
-    assert month.anneals and month.anneal_threads == 1
+    assert month.anneals and month.anneal_threads == 1 and month.anneal_end == ANNEAL_END
     assert any("one thread anneals" in n for n in month.notes)
     off = make_plan(problem(364, 50, 10), SolveOptions(workers=2), Plan(anneal_end=0))
     assert off.anneal_threads == 1  # nothing anneals
     kept = make_plan(problem(364, 50, 10), SolveOptions(workers=2),
                      Plan().with_overrides({"anneal_threads": "1"}))
     assert kept.anneal_threads == 1 and any("one thread anneals" in n for n in kept.notes)
+    assert kept.anneal_end == ANNEAL_END
 
 
 def test_sideways_lns_steps_are_planned_above_84_days_unless_overridden() -> None:
