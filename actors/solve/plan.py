@@ -62,8 +62,8 @@ ANNEAL_BOTH_MIN_DAYS = 84  # above: the primal thread anneals too (its own seed)
 # ninth pass)
 ANNEAL_BOTH_END = 0.85  # ... and then both anneal until 0.85 T, not ANNEAL_END (Instance 20,
 # 300 s, three interleaved pairs: 5232 / 5302 / 5175 against 5335 / 5387 / 5564 until 0.6 T;
-# held-out Instance 22: 45902 / 47705 / 46713 against 47204 / 47030, within its spread;
-# docs/benchmarks.md, tenth pass)
+# held-out Instance 22: 45902 / 47705 / 46713 / 46179 against 47204 / 47030 / 46094, within
+# its spread; docs/benchmarks.md, tenth pass)
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
