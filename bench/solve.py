@@ -80,8 +80,9 @@ class _Trace(logging.Handler):
         self.rows: list[list] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == "%s: %d at %.1f s":
-            source, objective, at = record.args  # type: ignore[misc]
+        found = getattr(record, "improvement", None)  # (Search._improved's log record)
+        if found is not None:
+            at, objective, source = found
             self.rows.append([round(at, 1), objective, source])
 
 

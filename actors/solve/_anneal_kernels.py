@@ -196,7 +196,9 @@ def _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day, row_shift, new, ce
     returns (cells, member, day, window lo, window hi); 0 cells when no move was found."""
     n_staff, days = x.shape
     r = -1
-    for _ in range(32 if len(req) > 0 else 0):
+    if len(req) == 0:
+        return 0, 0, 0, 0, 0
+    for _ in range(32):
         k = np.random.randint(len(req))
         if cnt[k] < req[k]:
             r = k
@@ -226,7 +228,7 @@ def _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day, row_shift, new, ce
 def _surplus_day(x, cnt, req, qual, row_ptr, rows, e, d):
     """A day up to a week from ``d`` on which ``e`` works: drawn among those whose every row
     of e's shift is above its requirement when there is one, else among them all; -1 if none."""
-    n_shifts = (row_ptr.shape[0] - 1) // x.shape[1]
+    n_shifts = (row_ptr.shape[0] - 1) // x.shape[1]  # (row_ptr: one entry per day and shift)
     worked, over = 0, 0
     pick_any, pick_over = -1, -1
     for d2 in range(max(0, d - 7), min(x.shape[1], d + 8)):
@@ -241,6 +243,7 @@ def _surplus_day(x, cnt, req, qual, row_ptr, rows, e, d):
         for i in range(row_ptr[k], row_ptr[k + 1]):
             if qual[e, rows[i]] and cnt[rows[i]] <= req[rows[i]]:
                 surplus = False
+                break
         if surplus:
             over += 1
             if np.random.randint(over) == 0:

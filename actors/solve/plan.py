@@ -253,8 +253,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
     if threads < 0:
         threads = changes["anneal_threads"] = 2 if anneals and days > ANNEAL_BOTH_MIN_DAYS else 1
     if plan.anneal_end < 0:
-        changes["anneal_end"] = (ANNEAL_BOTH_END if threads >= 2 else ANNEAL_END) if anneals \
-            else 0.0
+        end = ANNEAL_BOTH_END if threads >= 2 else ANNEAL_END
+        changes["anneal_end"] = end if anneals else 0.0
     if anneals:
         who, verb = ("both threads anneal", "run") if threads >= 2 else ("one thread anneals",
                                                                           "runs")

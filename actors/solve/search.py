@@ -78,7 +78,9 @@ class Search:
         return time.monotonic() - self.started
 
     def _improved(self, objective: int, source: str) -> None:
-        log.debug("%s: %d at %.1f s", source, objective, self.elapsed())
+        at = self.elapsed()
+        log.debug("%s: %d at %.1f s", source, objective, at,
+                  extra={"improvement": (at, objective, source)})
         self.solutions += 1
         if self.on_progress is not None:
             self.on_progress(SolveProgress(

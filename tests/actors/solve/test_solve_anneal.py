@@ -156,7 +156,7 @@ def test_a_fill_move_puts_a_qualified_member_on_a_short_row_and_frees_a_worked_d
     problem = two_members_one_short_row()
     roster = {"A": [None] * 4 + ["D", "D", None], "B": ["D", "D"] + [None] * 5}
     ann = Annealer(problem, roster)
-    assert ann.best_objective == 100  # (day 3 short: weight_under 100; day 4 over: 1)
+    assert ann.best_objective == 100  # (day 3 short: weight_under 100; no row on 0, 1, 4)
     ann.set_fill(1.0)  # only fill moves, at temperature ~0: only improving ones are taken
     ann.run(2_000, 1e-9, 1e-9, 1000.0, 0)
     best = ann.best_roster()
