@@ -53,12 +53,15 @@ def set_cell(x, cnt, e, d, n, cellcost, row_ptr, rows, qual, req, wu, wo):
 @njit(cache=True, nogil=True)
 def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, mix,
            cellcost, row_ptr, rows, qual, req, wu, wo, row_day, row_shift, choices, n_choices,
-           allowed, forbid, length, unit, tmin, tmax, maxc, minc, minoff, weekend, maxw, caps):
+           allowed, forbid, length, unit, tmin, tmax, maxc, minc, minoff, weekend, maxw, caps,
+           quick=True):
     """``iters`` moves of simulated annealing from ``x`` (changed in place, with ``cnt``, ``h``
     and the members' ``tally`` = (shift counts, minutes, days worked per weekend, weekends)).
-    ``state`` = [objective, summed violations, best objective]: a roster with no violation and
-    an objective below ``state[2]`` is copied to ``best``. The temperature falls geometrically
-    from ``t_start`` to ``t_end``. Returns how many times ``best`` improved."""
+    ``state`` = [objective, summed violations, best objective, moves undone unscored]: a roster
+    with no violation and an objective below ``state[2]`` is copied to ``best``. The
+    temperature falls geometrically from ``t_start`` to ``t_end``. ``quick`` = False scores
+    every move's rules (the reference the shortcut is tested against). Returns how many times
+    ``best`` improved."""
     np.random.seed(seed)
     scnt, tot, wkc, wk = tally
     n_staff, days = x.shape
@@ -73,7 +76,7 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
     jour = np.empty((3, cap + 16), np.int64)
     n_jour, tracking = 0, False
     ratio = (t_end / t_start) ** (1.0 / max(1, iters)) if t_start > 0 and t_end > 0 else 1.0
-    temp, found = t_start, 0
+    temp, found, skipped = t_start, 0, 0
     for _ in range(iters):
         temp *= ratio
         kind = np.random.random()
@@ -131,35 +134,58 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
         # the rules' change: the windows' local violation and the tallies' global one, before
         # and after; `old` holds the new values until the cells are written, then the old ones
         # (the calls are written out: a helper taking the tallies' tuple cost 10-20 % of the
-        # moves a second)
-        l1, r1 = window(x[e1], lo, hi)
-        dh1 = -local_violation(x[e1], allowed[e1], forbid, l1, r1, maxc[e1], minc[e1], minoff[e1])
-        dh1 -= global_violation(scnt[e1], tot[e1], wk[e1], unit, tmin[e1], tmax[e1], maxw[e1],
-                                caps[e1])
-        l2, r2, dh2 = lo, hi, 0
-        if e2 != e1:
-            l2, r2 = window(x[e2], lo, hi)
-            dh2 = -local_violation(x[e2], allowed[e2], forbid, l2, r2, maxc[e2], minc[e2],
-                                   minoff[e2])
-            dh2 -= global_violation(scnt[e2], tot[e2], wk[e2], unit, tmin[e2], tmax[e2],
-                                    maxw[e2], caps[e2])
+        # moves a second). When both members are valid before the move (`clean`: most moves
+        # at low temperature), their violation cannot fall, so the "before" is 0 and a move
+        # whose objective change alone fails the acceptance draw is undone unscored: the same
+        # decisions, from the same random draws, as scoring it whole
+        clean = quick and h[e1] == 0 and h[e2] == 0
+        l1, r1, l2, r2, dh1, dh2 = lo, hi, lo, hi, 0, 0
+        if not clean:  # (a window depends only on the cells outside lo..hi: the same after)
+            l1, r1 = window(x[e1], lo, hi)
+            dh1 = -local_violation(x[e1], allowed[e1], forbid, l1, r1, maxc[e1], minc[e1],
+                                   minoff[e1])
+            dh1 -= global_violation(scnt[e1], tot[e1], wk[e1], unit, tmin[e1], tmax[e1],
+                                    maxw[e1], caps[e1])
+            if e2 != e1:
+                l2, r2 = window(x[e2], lo, hi)
+                dh2 = -local_violation(x[e2], allowed[e2], forbid, l2, r2, maxc[e2], minc[e2],
+                                       minoff[e2])
+                dh2 -= global_violation(scnt[e2], tot[e2], wk[e2], unit, tmin[e2], tmax[e2],
+                                        maxw[e2], caps[e2])
         dobj = 0.0
-        for i in range(m):
+        for i in range(m):  # (the tallies only once the rules are scored)
             e, j, v = cells_e[i], cells_d[i], old[i]
             old[i] = x[e, j]
-            touch(e, j, old[i], v, scnt, tot, wkc, wk, length, weekend)
             dobj += set_cell(x, cnt, e, j, v, cellcost, row_ptr, rows, qual, req, wu, wo)
-        dh1 += local_violation(x[e1], allowed[e1], forbid, l1, r1, maxc[e1], minc[e1],
-                               minoff[e1])
-        dh1 += global_violation(scnt[e1], tot[e1], wk[e1], unit, tmin[e1], tmax[e1], maxw[e1],
-                                caps[e1])
-        if e2 != e1:
-            dh2 += local_violation(x[e2], allowed[e2], forbid, l2, r2, maxc[e2], minc[e2],
-                                   minoff[e2])
-            dh2 += global_violation(scnt[e2], tot[e2], wk[e2], unit, tmin[e2], tmax[e2],
-                                    maxw[e2], caps[e2])
-        delta = dobj + weight * (dh1 + dh2)
-        if delta <= 0 or (temp > 0 and np.random.random() < math.exp(-delta / temp)):
+        u, accept = 2.0, True  # (u: the acceptance draw, taken only for a rising move)
+        if clean and dobj > 0:
+            u = np.random.random() if temp > 0 else 2.0
+            accept = u < math.exp(-dobj / temp) if temp > 0 else False
+            skipped += not accept
+        touched = accept
+        if accept:
+            for i in range(m):
+                e, j = cells_e[i], cells_d[i]
+                touch(e, j, old[i], x[e, j], scnt, tot, wkc, wk, length, weekend)
+            if clean:
+                l1, r1 = window(x[e1], lo, hi)
+                if e2 != e1:
+                    l2, r2 = window(x[e2], lo, hi)
+            dh1 += local_violation(x[e1], allowed[e1], forbid, l1, r1, maxc[e1], minc[e1],
+                                   minoff[e1])
+            dh1 += global_violation(scnt[e1], tot[e1], wk[e1], unit, tmin[e1], tmax[e1],
+                                    maxw[e1], caps[e1])
+            if e2 != e1:
+                dh2 += local_violation(x[e2], allowed[e2], forbid, l2, r2, maxc[e2], minc[e2],
+                                       minoff[e2])
+                dh2 += global_violation(scnt[e2], tot[e2], wk[e2], unit, tmin[e2], tmax[e2],
+                                        maxw[e2], caps[e2])
+            delta = dobj + weight * (dh1 + dh2)
+            if delta > 0:
+                if u > 1.0 and temp > 0:  # not drawn yet
+                    u = np.random.random()
+                accept = temp > 0 and u < math.exp(-delta / temp)
+        if accept:
             obj += dobj
             total_h += dh1 + dh2
             h[e1] += dh1
@@ -178,11 +204,13 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
         else:
             for i in range(m - 1, -1, -1):
                 e, j = cells_e[i], cells_d[i]
-                touch(e, j, x[e, j], old[i], scnt, tot, wkc, wk, length, weekend)
+                if touched:
+                    touch(e, j, x[e, j], old[i], scnt, tot, wkc, wk, length, weekend)
                 set_cell(x, cnt, e, j, old[i], cellcost, row_ptr, rows, qual, req, wu, wo)
     if tracking:
         _settle(best, x, jour, n_jour)
     state[0], state[1], state[2] = obj, total_h, best_obj
+    state[3] += skipped
     return found
 
 

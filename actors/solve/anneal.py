@@ -53,6 +53,8 @@ class Annealer:
         self.problem = problem
         self.kernel, self.rules = _kernels()
         self.set_fill(MIX[4])
+        self.quick = True  # a move on two valid members fails on its objective change alone
+        # when it must, unscored (False: every move scored whole; the same decisions)
         self.shift_ids = [s.id for s in problem.shifts]
         self.staff_ids = [s.id for s in problem.staff]
         self._static(problem)
@@ -135,7 +137,7 @@ class Annealer:
                         self.cnt[r] += self.qual[e, r]
         self.h = np.array([self.violation(e) for e in range(x.shape[0])], dtype=np.int64)
         self.tally = self._tally(x)
-        self.state = np.array([report.objective, 0.0, report.objective])
+        self.state = np.array([report.objective, 0.0, report.objective, 0.0])
 
     def _tally(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per member: shifts of each type, minutes, days worked in each weekend, weekends."""
@@ -163,7 +165,7 @@ class Annealer:
             self.rows, self.qual, self.req, self.wu, self.wo, self.row_day, self.row_shift,
             self.choices, self.n_choices,
             self.allowed, self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc,
-            self.minc, self.minoff, self.weekend, self.maxw, self.caps))
+            self.minc, self.minoff, self.weekend, self.maxw, self.caps, self.quick))
 
     @property
     def objective(self) -> float:
@@ -173,6 +175,11 @@ class Annealer:
     @property
     def violations(self) -> int:
         return int(self.state[1])
+
+    @property
+    def unscored(self) -> int:
+        """Moves undone on their objective change alone, without scoring their rules."""
+        return int(self.state[3])
 
     @property
     def best_objective(self) -> int:

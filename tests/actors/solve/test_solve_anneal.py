@@ -122,6 +122,26 @@ def test_the_best_roster_is_checker_valid_and_its_objective_never_rises(
     assert seen == sorted(seen, reverse=True)
 
 
+@pytest.mark.parametrize("fill", [0.0, 0.5])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_undoing_a_rising_move_on_valid_members_unscored_decides_as_scoring_every_move(
+        seed: int, fill: float) -> None:
+    problem = random_problem(seed)
+    quick, whole = start(problem, seed), start(problem, seed)
+    whole.quick = False
+    broken = 0
+    for ann in (quick, whole):
+        ann.set_fill(fill)
+    for batch, (hot, cold, weight) in enumerate([(20.0, 5.0, 10.0), (5.0, 0.5, 50.0)] * 3):
+        for ann in (quick, whole):
+            ann.run(3_000, hot, cold, weight, batch)
+        assert (quick.x == whole.x).all() and (quick.best == whole.best).all()
+        assert (quick.h == whole.h).all() and (quick.state[:3] == whole.state[:3]).all()
+        broken += quick.violations > 0
+    assert quick.unscored > 0 and whole.unscored == 0
+    assert broken  # (rosters with broken rules were visited: both paths were taken)
+
+
 def test_the_same_seed_and_moves_give_the_same_roster() -> None:
     problem = instance(5)
     one, two = start(problem), start(problem)
