@@ -14,7 +14,8 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
 - a member takes the shift of a cover row below its requirement (a targeted move), with a
   worked day up to a week away turned into a day off when that day was their day off.
 
-Their shares are :data:`MIX`.
+Their shares are :data:`MIX` (``plan.anneal_mix``, :meth:`Annealer.set_shares`) and the
+fill share (``plan.anneal_fill``, :meth:`Annealer.set_fill`).
 
 A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
 where a member's violation counts the whole steps (shifts or days) by which each rule is
@@ -32,12 +33,12 @@ from __future__ import annotations
 import numpy as np
 
 from actors.solve.checker import check_roster
+from actors.solve.plan import Plan
 from actors.solve.pricing import forbid_matrix, weekend_index
 from actors.solve.schema import Assignments, RosterProblem
 
 OFF = -1
-MIX = (0.3, 0.3, 0.3, 0.1, 0.0)  # shares of the moves: a cell, a block swap, a take-over, a
-# day move, a short row filled
+MIX = Plan.anneal_mix  # shares of the moves: a cell, a block swap, a take-over, a day move
 
 
 def _kernels():  # noqa: ANN202 - numba dispatchers
@@ -52,7 +53,8 @@ class Annealer:
     def __init__(self, problem: RosterProblem, roster: Assignments) -> None:
         self.problem = problem
         self.kernel, self.rules = _kernels()
-        self.set_fill(MIX[4])
+        self.shares, self.fill = MIX, 0.0
+        self.set_fill(0.0)
         self.quick = True  # a move on two valid members fails on its objective change alone
         # when it must, unscored (False: every move scored whole; the same decisions)
         self.shift_ids = [s.id for s in problem.shifts]
@@ -60,9 +62,18 @@ class Annealer:
         self._static(problem)
         self.reset(roster)
 
+    def set_shares(self, shares: tuple[float, ...]) -> None:
+        """The relative shares of the four untargeted moves (cell, block swap, take-over,
+        day move)."""
+        if len(shares) != 4 or min(shares) < 0 or not sum(shares):
+            raise ValueError(f"four shares, not all 0, none negative: {shares!r}")
+        self.shares = shares
+        self.set_fill(self.fill)
+
     def set_fill(self, share: float) -> None:
         """The share of targeted moves (a short row filled); the others keep their ratios."""
-        rest = np.array(MIX[:4]) / sum(MIX[:4]) * (1.0 - share)
+        self.fill = share
+        rest = np.array(self.shares, dtype=np.float64) / sum(self.shares) * (1.0 - share)
         self.mix = np.cumsum([*rest, share])[:4].astype(np.float64)
 
     def _static(self, p: RosterProblem) -> None:

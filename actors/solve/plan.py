@@ -110,6 +110,11 @@ class Plan:
     anneal_t1: float = 0.3
     anneal_weight: float = 300.0  # ... the cost of one step of a broken hard rule
     anneal_batch: int = 100_000  # ... moves between two looks at the clock and the incumbent
+    anneal_mix: tuple[float, ...] = (0.2, 0.2, 0.3, 0.3)  # ... the relative shares of its
+    # moves: a cell, a block swap, a take-over, a day move (anneal.py). Instance 20, 120 s
+    # alone, seeds 2-4 side by side: 6727 / 6416 / 6404 against 7312 / 7116 / 7109 with
+    # (0.3, 0.3, 0.3, 0.1); on 13 (60 s) 2330 / 2473 / 2184 against 2360 / 2240 / 2180
+    # (docs/benchmarks.md, eleventh pass)
     anneal_fill: float = 0.0  # ... the share of its moves that fill a short cover row
     # (anneal.py). Off: on Instance 13 it lowers annealing's own result (alone, 60 s, seeds
     # 0 / 1: 1865 / 1782 against 2240 / 2373) but not the solve's, whose LNS after it ends
@@ -169,7 +174,8 @@ def _parse(text: str, current: object) -> object:
     if isinstance(current, bool):
         return text not in ("0", "false")
     if isinstance(current, tuple):
-        return tuple(int(v) for v in text.split("/") if v)
+        kind = type(current[0]) if current else int
+        return tuple(kind(v) for v in text.split("/") if v)
     return type(current)(text)
 
 

@@ -35,6 +35,7 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     if roster is None or search.finished():
         return
     ann = Annealer(search.problem, roster)
+    ann.set_shares(plan.anneal_mix)
     ann.set_fill(plan.anneal_fill)
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0

@@ -142,6 +142,33 @@ def test_undoing_a_rising_move_on_valid_members_unscored_decides_as_scoring_ever
     assert broken  # (rosters with broken rules were visited: both paths were taken)
 
 
+def test_only_day_moves_keep_each_members_shifts_and_only_block_swaps_keep_each_days(
+        ) -> None:
+    changed = [0, 0]
+    for seed in SEEDS[:6]:
+        problem = random_problem(seed)
+        moved, swapped = start(problem, seed), start(problem, seed)
+        moved.set_shares((0.0, 0.0, 0.0, 1.0))  # a member's value moves to another day
+        swapped.set_shares((0.0, 1.0, 0.0, 0.0))  # two members swap a block of days
+        first = moved.x.copy()
+        by_member = [sorted(row) for row in moved.x.tolist()]
+        by_day = [sorted(col) for col in swapped.x.T.tolist()]
+        moved.run(5_000, 20.0, 5.0, 10.0, 1)
+        swapped.run(5_000, 20.0, 5.0, 10.0, 1)
+        assert [sorted(row) for row in moved.x.tolist()] == by_member
+        assert [sorted(col) for col in swapped.x.T.tolist()] == by_day
+        changed[0] += bool((moved.x != first).any())
+        changed[1] += bool((swapped.x != first).any())
+    assert min(changed) > 0, changed  # (each kind moved on some problems)
+
+
+def test_move_shares_must_be_four_and_not_all_zero() -> None:
+    ann = start(random_problem(0))
+    for bad in [(1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0), (1.0, -1.0, 0.5, 0.5)]:
+        with pytest.raises(ValueError, match="four shares"):
+            ann.set_shares(bad)
+
+
 def test_the_same_seed_and_moves_give_the_same_roster() -> None:
     problem = instance(5)
     one, two = start(problem), start(problem)

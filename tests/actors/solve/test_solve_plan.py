@@ -86,6 +86,8 @@ def test_overrides_reach_plan_fields_and_model_flags_and_reject_unknown_names() 
                                   "sweep_beams": "2/4"})
     assert not plan.colgen and not plan.flags.flow and plan.stall_s == 30.0
     assert plan.sweep_beams == (2, 4)
+    shares = Plan().with_overrides({"anneal_mix": "0.5/0/0.25/0.25"}).anneal_mix
+    assert shares == (0.5, 0.0, 0.25, 0.25) and all(isinstance(v, float) for v in shares)
     with pytest.raises(ValueError, match="no_such"):
         Plan().with_overrides({"no_such": "1"})
 
