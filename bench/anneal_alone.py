@@ -44,9 +44,7 @@ def main() -> None:
     base = Plan().with_overrides(dict(p.split("=", 1) for p in args.plan.split(",") if p))
     plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), base)
     built = greedy_start(problem, plan, args.seed)
-    ann = Annealer(problem, built.roster)
-    ann.set_shares(plan.anneal_mix)
-    ann.set_fill(plan.anneal_fill)
+    ann = Annealer(problem, built.roster, plan)
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
     ann.reset(built.roster)
     start = now = time.monotonic()

@@ -14,8 +14,8 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
 - a member takes the shift of a cover row below its requirement (a targeted move), with a
   worked day up to a week away turned into a day off when that day was their day off.
 
-Their shares are :data:`MIX` (``plan.anneal_mix``, :meth:`Annealer.set_shares`) and the
-fill share (``plan.anneal_fill``, :meth:`Annealer.set_fill`).
+Their shares come from the plan the annealer is built with (``plan.anneal_mix`` and the fill
+share ``plan.anneal_fill``; :meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`).
 
 A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
 where a member's violation counts the whole steps (shifts or days) by which each rule is
@@ -38,7 +38,6 @@ from actors.solve.pricing import forbid_matrix, weekend_index
 from actors.solve.schema import Assignments, RosterProblem
 
 OFF = -1
-MIX = Plan.anneal_mix  # shares of the moves: a cell, a block swap, a take-over, a day move
 
 
 def _kernels():  # noqa: ANN202 - numba dispatchers
@@ -50,11 +49,14 @@ def _kernels():  # noqa: ANN202 - numba dispatchers
 class Annealer:
     """One annealing state over ``problem``, started from a roster the checker accepts."""
 
-    def __init__(self, problem: RosterProblem, roster: Assignments) -> None:
+    def __init__(self, problem: RosterProblem, roster: Assignments,
+                 plan: Plan | None = None) -> None:
+        """``plan`` (default: :class:`Plan`'s defaults) gives the moves' shares."""
         self.problem = problem
         self.kernel, self.rules = _kernels()
-        self.shares, self.fill = MIX, 0.0
-        self.set_fill(0.0)
+        plan = plan or Plan()
+        self.shares, self.fill = plan.anneal_mix, plan.anneal_fill
+        self.set_shares(self.shares)
         self.quick = True  # a move on two valid members fails on its objective change alone
         # when it must, unscored (False: every move scored whole; the same decisions)
         self.shift_ids = [s.id for s in problem.shifts]

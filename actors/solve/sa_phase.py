@@ -34,9 +34,7 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
         roster = search.inc.roster
     if roster is None or search.finished():
         return
-    ann = Annealer(search.problem, roster)
-    ann.set_shares(plan.anneal_mix)
-    ann.set_fill(plan.anneal_fill)
+    ann = Annealer(search.problem, roster, plan)
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0
     while not search.finished() and (now := time.monotonic()) < until:
