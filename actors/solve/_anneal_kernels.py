@@ -16,6 +16,7 @@ from numba import njit
 
 from actors.solve._anneal_rules import global_violation, local_violation, touch, window
 
+ROTATE = 14  # a rotation moves at most this many days and one more (<= 15: the move's arrays)
 JOURNAL = 4096  # most cell changes kept to undo back to the best roster before it is copied
 
 
@@ -125,6 +126,15 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
             old[0], cells_e[0], cells_d[0] = b, e1, d
             old[1], cells_e[1], cells_d[1] = a, e1, d2
             m, lo, hi = 2, min(d, d2), max(d, d2)
+        elif kind < mix[4]:  # a member's days lo..hi rotate by one: their pattern shifts a day
+            if days < 2:
+                continue
+            width = 1 + np.random.randint(min(ROTATE, days - 1))
+            lo = np.random.randint(days - width)
+            hi = lo + width
+            m = _rotate(x[e1], lo, hi, np.random.random() < 0.5, e1, old, cells_e, cells_d)
+            if m == 0:
+                continue
         else:  # a member takes a short row's shift; a day off for it nearby, if it was off
             m, e1, d, lo, hi = _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day,
                                      row_shift, old, cells_e, cells_d)
@@ -212,6 +222,24 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
     state[0], state[1], state[2] = obj, total_h, best_obj
     state[3] += skipped
     return found
+
+
+@njit(cache=True, nogil=True)
+def _rotate(row, lo, hi, right, e, new, cells_e, cells_d):
+    """Writes the cells of member ``e`` whose value changes when days ``lo..hi`` of ``row``
+    rotate one day (``right``: each day takes the day before's value and ``lo`` takes
+    ``hi``'s; else the other way). Returns how many."""
+    m = 0
+    step = -1 if right else 1
+    for j in range(lo, hi + 1):
+        src = j + step
+        if src < lo or src > hi:  # (the block's end wraps round to its other end)
+            src = hi if right else lo
+        v = row[src]
+        if v != row[j]:
+            new[m], cells_e[m], cells_d[m] = v, e, j
+            m += 1
+    return m
 
 
 @njit(cache=True, nogil=True)

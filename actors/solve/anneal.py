@@ -11,11 +11,16 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
   skills; their rules change);
 - a member takes a new value on a day and another member takes that member's old one;
 - a member moves a day's value to another day up to a week away;
+- a member's block of 2–15 days rotates by one day (every day takes its neighbour's value and
+  the block's last day its first's): a run pattern shifts a day, its lengths, shift types and
+  minutes kept — what a member needs to work the other day of a weekend they half work
+  without running too long or resting too little;
 - a member takes the shift of a cover row below its requirement (a targeted move), with a
   worked day up to a week away turned into a day off when that day was their day off.
 
-Their shares come from the plan the annealer is built with (``plan.anneal_mix`` and the fill
-share ``plan.anneal_fill``; :meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`).
+Their shares come from the plan the annealer is built with (``plan.anneal_mix``, the rotations'
+``plan.anneal_rotate`` and the fill share ``plan.anneal_fill``; :meth:`Annealer.set_shares`,
+:meth:`Annealer.set_fill`).
 
 A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
 where a member's violation counts the whole steps (shifts or days) by which each rule is
@@ -55,8 +60,11 @@ class Annealer:
         self.problem = problem
         self.kernel, self.rules = _kernels()
         plan = plan or Plan()
-        self.shares, self.fill = plan.anneal_mix, plan.anneal_fill
-        self.set_shares(self.shares)
+        shares = plan.anneal_mix
+        if len(shares) == 4:
+            shares = (*shares, max(0.0, plan.anneal_rotate))
+        self.shares, self.fill = shares, plan.anneal_fill
+        self.set_shares(shares)
         self.quick = True  # a move on two valid members fails on its objective change alone
         # when it must, unscored (False: every move scored whole; the same decisions)
         self.shift_ids = [s.id for s in problem.shifts]
@@ -65,18 +73,18 @@ class Annealer:
         self.reset(roster)
 
     def set_shares(self, shares: tuple[float, ...]) -> None:
-        """The relative shares of the four untargeted moves (cell, block swap, take-over,
-        day move)."""
-        if len(shares) != 4 or min(shares) < 0 or not sum(shares):
-            raise ValueError(f"four shares, not all 0, none negative: {shares!r}")
-        self.shares = shares
+        """The relative shares of the untargeted moves: cell, block swap, take-over, day
+        move and rotation (four shares: no rotation)."""
+        if len(shares) not in (4, 5) or min(shares) < 0 or not sum(shares):
+            raise ValueError(f"four or five shares, not all 0, none negative: {shares!r}")
+        self.shares = (*shares, 0.0)[:5]
         self.set_fill(self.fill)
 
     def set_fill(self, share: float) -> None:
         """The share of targeted moves (a short row filled); the others keep their ratios."""
         self.fill = share
         rest = np.array(self.shares, dtype=np.float64) / sum(self.shares) * (1.0 - share)
-        self.mix = np.cumsum([*rest, share])[:4].astype(np.float64)
+        self.mix = np.cumsum([*rest, share])[:5].astype(np.float64)
 
     def _static(self, p: RosterProblem) -> None:
         n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)

@@ -64,6 +64,12 @@ ANNEAL_BOTH_END = 0.85  # ... and then both anneal until 0.85 T, not ANNEAL_END 
 # 300 s, three interleaved pairs: 5232 / 5302 / 5175 against 5335 / 5387 / 5564 until 0.6 T;
 # held-out Instance 22: 45902 / 47705 / 46713 / 46179 against 47204 / 47030 / 46094, within
 # its spread; docs/benchmarks.md, tenth pass)
+ROTATE_MIN_DAYS = 84  # above: the annealer rotates members' blocks of days too (anneal.py),
+ROTATE_SHARE = 0.25  # at this share beside anneal_mix's four. Instance 20, 120 s alone, seeds
+# 0-3 side by side: 5923 / 6381 / 6695 / 6156 against 6296 / 6880 / 7720 / 7467; full solves
+# at 300 s 5559 against 5732, held-out 22 46225 against 47853. Not on 28 days: Instance 13 alone
+# (60 s) 2608 / 2344 / 2341 against 2355 / 2322 / 2506, a full solve 2164 against 2063 (its
+# bind is the members' minutes, which a rotation keeps; docs/benchmarks.md, twelfth pass)
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -115,6 +121,9 @@ class Plan:
     # alone, seeds 2-4 side by side: 6727 / 6416 / 6404 against 7312 / 7116 / 7109 with
     # (0.3, 0.3, 0.3, 0.1); on 13 (60 s) 2330 / 2473 / 2184 against 2360 / 2240 / 2180
     # (docs/benchmarks.md, eleventh pass)
+    anneal_rotate: float = -1.0  # ... the relative share of rotations (a member's block of
+    # days shifted a day) beside anneal_mix's four (-1: make_plan decides, ROTATE_SHARE above
+    # ROTATE_MIN_DAYS, else 0; a fifth anneal_mix share overrides it)
     anneal_fill: float = 0.0  # ... the share of its moves that fill a short cover row
     # (anneal.py). Off: on Instance 13 it lowers annealing's own result (alone, 60 s, seeds
     # 0 / 1: 1865 / 1782 against 2240 / 2373) but not the solve's, whose LNS after it ends
@@ -272,6 +281,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
     if days > LONG_DAYS:
         changes.update(first_beams=(1, 2, 4, 8), type_limit=3,
                        sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))
+    if plan.anneal_rotate < 0:
+        changes["anneal_rotate"] = ROTATE_SHARE if days > ROTATE_MIN_DAYS else 0.0
     if plan.lns_sideways < 0:
         changes["lns_sideways"] = SIDEWAYS if days > SIDEWAYS_MIN_DAYS else 0.0
     if (options.workers or 2) < 2 and plan.lns:

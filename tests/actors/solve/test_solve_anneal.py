@@ -21,6 +21,11 @@ from tests.actors.solve.random_problems import random_problem
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
 LONG = time.monotonic() + 10**6
 SEEDS = [s for s in range(12) if s != 2]  # (2 has no valid roster)
+MOVES = {  # the shares of the untargeted moves, and of fill moves
+    "plain": ((0.2, 0.2, 0.3, 0.3), 0.0),
+    "fill": ((0.2, 0.2, 0.3, 0.3), 0.5),  # (half the moves fill short rows)
+    "rotate": ((0.2, 0.2, 0.2, 0.2, 0.6), 0.1),  # (most moves rotate a member's days)
+}
 
 
 def instance(number: int) -> RosterProblem:
@@ -31,6 +36,13 @@ def start(problem: RosterProblem, seed: int = 0) -> Annealer:
     built = construct(problem, LONG, seed=seed, max_sweeps=0)
     assert built.roster is not None
     return Annealer(problem, built.roster)
+
+
+def use(ann: Annealer, moves: str) -> Annealer:
+    shares, fill = MOVES[moves]
+    ann.set_shares(shares)
+    ann.set_fill(fill)
+    return ann
 
 
 def recount(ann: Annealer) -> np.ndarray:
@@ -62,13 +74,13 @@ def test_a_members_violation_is_zero_exactly_when_the_checker_finds_no_broken_ru
     assert 0 < valid < tried
 
 
-@pytest.mark.parametrize("fill", [0.0, 0.5])
+@pytest.mark.parametrize("moves", list(MOVES))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_tracked_objective_counts_tallies_and_violations_match_a_recount_after_every_batch(
-        seed: int, fill: float) -> None:
+        seed: int, moves: str) -> None:
     problem = random_problem(seed)
     ann = start(problem, seed)
-    ann.set_fill(fill)  # (0.5: half the moves fill short rows)
+    use(ann, moves)
     for batch in range(6):
         ann.run(3_000, 20.0, 5.0, 10.0, batch)  # hot and cheap rules: it leaves valid rosters
         roster = ann.roster()
@@ -106,13 +118,13 @@ def test_a_change_inside_its_run_window_changes_the_local_rules_as_a_whole_row_r
                     == local_violation(row, *args, 0, days - 1, *rules) - whole)
 
 
-@pytest.mark.parametrize("fill", [0.0, 0.5])
+@pytest.mark.parametrize("moves", list(MOVES))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_best_roster_is_checker_valid_and_its_objective_never_rises(
-        seed: int, fill: float) -> None:
+        seed: int, moves: str) -> None:
     problem = random_problem(seed)
     ann = start(problem, seed)
-    ann.set_fill(fill)
+    use(ann, moves)
     seen = [ann.best_objective]
     for batch in range(6):
         ann.run(3_000, 5.0, 0.5, 50.0, batch)
@@ -122,16 +134,16 @@ def test_the_best_roster_is_checker_valid_and_its_objective_never_rises(
     assert seen == sorted(seen, reverse=True)
 
 
-@pytest.mark.parametrize("fill", [0.0, 0.5])
+@pytest.mark.parametrize("moves", list(MOVES))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_undoing_a_rising_move_on_valid_members_unscored_decides_as_scoring_every_move(
-        seed: int, fill: float) -> None:
+        seed: int, moves: str) -> None:
     problem = random_problem(seed)
     quick, whole = start(problem, seed), start(problem, seed)
     whole.quick = False
     broken = 0
     for ann in (quick, whole):
-        ann.set_fill(fill)
+        use(ann, moves)
     for batch, (hot, cold, weight) in enumerate([(20.0, 5.0, 10.0), (5.0, 0.5, 50.0)] * 3):
         for ann in (quick, whole):
             ann.run(3_000, hot, cold, weight, batch)
@@ -162,10 +174,37 @@ def test_only_day_moves_keep_each_members_shifts_and_only_block_swaps_keep_each_
     assert min(changed) > 0, changed  # (each kind moved on some problems)
 
 
-def test_move_shares_must_be_four_and_not_all_zero() -> None:
+def test_a_rotation_shifts_one_members_block_of_days_by_one_day() -> None:
+    from actors.solve._anneal_kernels import _rotate
+
+    row = np.array([0, 1, -1, 2, 2, -1, 3])
+    for right, want in [(True, [0, 2, 1, -1, 2, -1, 3]), (False, [0, -1, 2, 2, 1, -1, 3])]:
+        new, cells_e, cells_d = (np.zeros(16, np.int64) for _ in range(3))
+        m = _rotate(row, 1, 4, right, 5, new, cells_e, cells_d)
+        got = row.copy()
+        got[cells_d[:m]] = new[:m]
+        assert got.tolist() == want and set(cells_e[:m]) == {5}
+        assert m == sum(a != b for a, b in zip(row, want, strict=True))  # (changed cells only)
+
+
+def test_rotations_keep_each_members_shifts() -> None:
+    moved = 0
+    for seed in SEEDS[:6]:
+        problem = random_problem(seed)
+        ann = start(problem, seed)
+        ann.set_shares((0.0, 0.0, 0.0, 0.0, 1.0))
+        first = ann.x.copy()
+        ann.run(5_000, 20.0, 5.0, 10.0, 1)
+        assert [sorted(r) for r in ann.x.tolist()] == [sorted(r) for r in first.tolist()]
+        moved += bool((ann.x != first).any())
+    assert moved
+
+
+def test_move_shares_must_be_four_or_five_and_not_all_zero() -> None:
     ann = start(random_problem(0))
-    for bad in [(1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0), (1.0, -1.0, 0.5, 0.5)]:
-        with pytest.raises(ValueError, match="four shares"):
+    for bad in [(1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0), (1.0, -1.0, 0.5, 0.5),
+                (0.2, 0.2, 0.2, 0.2, 0.1, 0.1)]:
+        with pytest.raises(ValueError, match="four or five shares"):
             ann.set_shares(bad)
 
 

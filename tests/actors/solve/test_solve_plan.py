@@ -1,9 +1,11 @@
 import ast
+import time
 from pathlib import Path
 
 import pytest
 
 from actors.solve.constraints import ModelFlags
+from actors.solve.construct import construct
 from actors.solve.plan import (
     ANNEAL_BOTH_END,
     ANNEAL_BOTH_MIN_DAYS,
@@ -11,11 +13,13 @@ from actors.solve.plan import (
     EXTRAS_MAX_DAYS,
     PARTIAL_CHUNK,
     PARTIAL_ROOT_END,
+    ROTATE_SHARE,
     Plan,
     estimate_terms,
     make_plan,
 )
 from actors.solve.schema import RosterProblem, SolveOptions
+from tests.actors.solve.random_problems import random_problem
 
 SOLVE = Path(__file__).resolve().parents[3] / "actors" / "solve"
 
@@ -116,6 +120,22 @@ def test_both_threads_anneal_until_85_percent_only_above_84_days_where_the_plan_
                      Plan().with_overrides({"anneal_threads": "1"}))
     assert kept.anneal_threads == 1 and any("one thread anneals" in n for n in kept.notes)
     assert kept.anneal_end == ANNEAL_END
+
+
+def test_rotations_are_planned_above_84_days_unless_overridden() -> None:
+    from actors.solve.anneal import Annealer
+
+    assert make_plan(problem(28, 20), SolveOptions(workers=2)).anneal_rotate == 0.0
+    half = make_plan(problem(182, 50, 6), SolveOptions(workers=2))
+    assert half.anneal_rotate == ROTATE_SHARE
+    off = make_plan(problem(182, 50, 6), SolveOptions(workers=2),
+                    Plan().with_overrides({"anneal_rotate": "0"}))
+    assert off.anneal_rotate == 0.0
+    five = Plan().with_overrides({"anneal_mix": "0.2/0.2/0.3/0.3/0.5", "anneal_rotate": "0.1"})
+    small = random_problem(0)
+    roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
+    assert Annealer(small, roster, five).shares == (0.2, 0.2, 0.3, 0.3, 0.5)
+    assert Annealer(small, roster, half).shares == (*half.anneal_mix, ROTATE_SHARE)
 
 
 def test_sideways_lns_steps_are_planned_above_84_days_unless_overridden() -> None:
