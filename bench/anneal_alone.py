@@ -6,7 +6,8 @@ the development loop for the annealer's moves (a quicker, less noisy signal than
 
 Batches of ``--batch`` moves with the annealing phase's clock-following temperatures
 (:func:`actors.solve.sa_phase.temperature`). Prints the best valid objective, its breakdown,
-the missing and surplus shifts, the members' unused minutes and the moves a second, as one
+the missing and surplus shifts, the members' unused minutes, the weekends worked on one day
+only (Monday-first instances) and the moves a second, as one
 JSON line (``--json`` appends it to a file).
 """
 
@@ -39,6 +40,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plan", default="", help="Plan overrides, k=v,... (anneal_t0, ...)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--roster", type=Path, help="write the best roster here (JSON)")
     args = ap.parse_args()
     problem = parse_problem_text((args.data / f"Instance{args.instance}.txt").read_text())
     base = Plan().with_overrides(dict(p.split("=", 1) for p in args.plan.split(",") if p))
@@ -63,12 +65,16 @@ def main() -> None:
     spare = sum(max(0, (st.max_total_minutes or 0)
                     - sum(minutes[v] for v in best[st.id] if v is not None))
                 for st in problem.staff)
+    halves = sum((best[st.id][d] is None) != (best[st.id][d + 1] is None)
+                 for st in problem.staff for d in range(5, problem.horizon.days - 1, 7))
     row = {"instance": args.instance, "seed": args.seed, "seconds": args.seconds,
            "plan": args.plan, "best": ann.best_objective, "breakdown": parts.model_dump(),
            "missing_shifts": parts.under_cover / 100,  # (this benchmark's weight)
-           "spare_minutes": spare,
+           "spare_minutes": spare, "half_weekends": halves,
            "moves_per_s": round(moves / (now - start))}
     print(json.dumps(row))
+    if args.roster:
+        args.roster.write_text(json.dumps(best))
     if args.json:
         with args.json.open("a") as f:
             f.write(json.dumps(row) + "\n")

@@ -253,20 +253,8 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
         if better is not None:
             cols = _adopt(problem, cover, better)
             out.roster, out.objective = better, check_roster(problem, better).objective
-        changed = 0
-        members = list(range(n))
-        rng.shuffle(members)
-        for e in members:
-            if halt() or time.monotonic() >= deadline:
-                break
-            cover.move(e, cols[e], -1)
-            w = cover.weights(e)
-            col, _ = _best(pricers[e], w, sweep_beams, seed + out.sweeps,
-                           max(0.1, min(1.0, deadline - time.monotonic())), type_limit, cols[e])
-            if col is not None and _cost(w, col) < _cost(w, cols[e]) - 1e-9:  # type: ignore[arg-type]
-                cols[e] = col
-                changed += 1
-            cover.move(e, cols[e], 1)
+        changed = _sweep(cover, cols, pricers, rng, sweep_beams, seed + out.sweeps,
+                         type_limit, deadline, halt)
         out.sweeps += 1
         out.moves += changed
         if changed:
@@ -278,6 +266,44 @@ def construct(problem: RosterProblem, deadline: float, seed: int = 0,
             out.moves += 1
             offer()
     return _finish(out, started)
+
+
+def _sweep(cover: _Cover, cols: list, pricers: list, rng: random.Random,
+           beams: tuple[int, ...], seed: int, type_limit: int, deadline: float,
+           halt: Callable[[], bool]) -> int:
+    """One best-response sweep, members in random order, each re-planned against everyone
+    else and kept only when the objective strictly falls; how many changed."""
+    changed = 0
+    members = list(range(len(cols)))
+    rng.shuffle(members)
+    for e in members:
+        if halt() or time.monotonic() >= deadline:
+            break
+        cover.move(e, cols[e], -1)
+        w = cover.weights(e)
+        col, _ = _best(pricers[e], w, beams, seed,
+                       max(0.1, min(1.0, deadline - time.monotonic())), type_limit, cols[e])
+        if col is not None and _cost(w, col) < _cost(w, cols[e]) - 1e-9:
+            cols[e] = col
+            changed += 1
+        cover.move(e, cols[e], 1)
+    return changed
+
+
+def best_responses(problem: RosterProblem, roster: Assignments, pricers: list,
+                   beams: tuple[int, ...], type_limit: int, seed: int, deadline: float,
+                   halt: Callable[[], bool] = lambda: False) -> Assignments | None:
+    """One best-response sweep from ``roster`` (valid): a roster of lower objective, or None
+    when no member's re-plan lowered it. Each member's new schedule is a valid one, so the
+    roster stays valid; the objective falls by the sum of the kept re-plans' gains."""
+    from actors.solve.colgen import roster_of_columns
+
+    cover = _Cover(problem)
+    cols = _adopt(problem, cover, roster)
+    if not _sweep(cover, cols, pricers, random.Random(seed), beams, seed, type_limit,
+                  deadline, halt):
+        return None
+    return roster_of_columns(problem, cols)
 
 
 def _adopt(problem: RosterProblem, cover: _Cover, roster: Assignments) -> list[Column | None]:

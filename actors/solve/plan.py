@@ -124,6 +124,10 @@ class Plan:
     anneal_rotate: float = -1.0  # ... the relative share of rotations (a member's block of
     # days shifted a day) beside anneal_mix's four (-1: make_plan decides, ROTATE_SHARE above
     # ROTATE_MIN_DAYS, else 0; a fifth anneal_mix share overrides it)
+    anneal_sweep_every: float = 0.0  # ... the share of its phase between two best-response
+    # sweeps from its best roster (sa_phase.py; 0: none). Off: Instance 20 at 300 s with 0.1
+    # 5193 / 5212 against 5430 / 5324, held-out 22 48963 / 47567 against 45605 / 47050 (a
+    # sweep there costs 20-40 s; docs/benchmarks.md, twelfth pass)
     anneal_fill: float = 0.0  # ... the share of its moves that fill a short cover row
     # (anneal.py). Off: on Instance 13 it lowers annealing's own result (alone, 60 s, seeds
     # 0 / 1: 1865 / 1782 against 2240 / 2373) but not the solve's, whose LNS after it ends

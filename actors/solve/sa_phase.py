@@ -5,15 +5,27 @@ Temperatures fall geometrically with the share of the phase's time spent (``plan
 to ``plan.anneal_t1``): each batch is a fixed number of moves (``plan.anneal_batch``) whose
 end temperature is where the previous batch's duration says the clock will be, so the
 schedule follows the clock while every batch is bounded work.
+
+Every ``plan.anneal_sweep_every`` of the phase (where planned), the thread stops annealing for
+one best-response sweep (:func:`actors.solve.construct.best_responses`) from the annealer's
+best roster, and anneals on from the sweep's roster when it is better: a member's exact re-plan
+against everyone else moves a whole weekend or run, which annealing's small moves reach only
+through rosters that break a rule. When a sweep gains less a second than annealing did since
+the sweep before, the time to the next one doubles (:func:`next_gap`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
+from actors.solve.checker import check_roster
 from actors.solve.plan import Plan
 from actors.solve.search import Search
+
+if TYPE_CHECKING:
+    from actors.solve.anneal import Annealer
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +49,62 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     ann = Annealer(search.problem, roster, plan)
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0
+    sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective)
     while not search.finished() and (now := time.monotonic()) < until:
         share = (now - start) / span
         ann.run(plan.anneal_batch, temperature(plan, share),
                 temperature(plan, share + last / span), plan.anneal_weight,
                 seed * 100_003 + batches)
         last, batches = time.monotonic() - now, batches + 1
+        sweeps.maybe(ann)
         best = search.inc.objective
         if best is None or ann.best_objective < best:
             search.inc.offer(search.problem, ann.best_roster(), None, "anneal", search.elapsed())
     log.debug("annealing: %d batches, best %d, current %s (violations %d)", batches,
               ann.best_objective, ann.objective, ann.violations)
+
+
+def next_gap(gap: float, base: float, swept: tuple[float, float],
+             annealed: tuple[float, float]) -> float:
+    """The time to the next sweep: ``base`` while the last sweep's gain a second (``swept``:
+    gain, seconds) is at least annealing's since the sweep before (``annealed``), else twice
+    ``gap``: sweeps give way where their re-plans are slow or find little."""
+    rate = swept[0] / max(1e-6, swept[1])
+    return base if rate >= annealed[0] / max(1e-6, annealed[1]) else 2 * gap
+
+
+class _Sweeps:
+    """When the annealing thread's next best-response sweep is due, and its pricers."""
+
+    def __init__(self, search: Search, plan: Plan, seed: int, start: float, span: float,
+                 until: float, objective: int) -> None:
+        self.search, self.plan, self.seed, self.until = search, plan, seed, until
+        self.every = self.gap = plan.anneal_sweep_every * span
+        self.due = start + self.every
+        self.mark = (start, objective)  # the last sweep's end: time, annealer's best
+        self.pricers: list | None = None
+        self.count = 0
+
+    def maybe(self, ann: Annealer) -> None:
+        """One sweep from ``ann``'s best roster if one is due; ``ann`` restarts from a better
+        result."""
+        from actors.solve.colgen import make_pricers
+        from actors.solve.construct import best_responses
+
+        if self.every <= 0 or (began := time.monotonic()) < self.due:
+            return
+        self.pricers = self.pricers or make_pricers(self.search.problem)
+        self.count += 1
+        before = ann.best_objective
+        found = best_responses(self.search.problem, ann.best_roster(), self.pricers,
+                               self.plan.sweep_beams, self.plan.type_limit,
+                               self.seed * 1_009 + self.count, self.until,
+                               self.search.finished)
+        if found is not None:
+            report = check_roster(self.search.problem, found)
+            if report.feasible and report.objective < before:
+                ann.reset(found)
+        now = time.monotonic()
+        self.gap = next_gap(self.gap, self.every, (before - ann.best_objective, now - began),
+                            (self.mark[1] - before, began - self.mark[0]))
+        self.due, self.mark = now + self.gap, (now, ann.best_objective)

@@ -295,6 +295,47 @@ def test_the_phase_offers_better_checked_rosters_to_the_incumbent() -> None:
     assert not search.inc.rejected
 
 
+def test_the_phase_anneals_on_from_a_best_response_sweep_that_beats_its_best() -> None:
+    problem = instance(8)
+    search = Search(problem, None, time.monotonic())
+    built = construct(problem, LONG, max_sweeps=0)
+    search.inc.offer(problem, built.roster, None, "construct", 0.0)
+    plan = Plan(anneal_batch=200, anneal_sweep_every=1e-9, anneal_t0=0.01, anneal_t1=0.01)
+    resets: list[tuple[int, int]] = []  # (the annealer's best, the sweep's roster)
+    real_reset, real_run = Annealer.reset, Annealer.run
+    batches = [0]
+
+    def reset(ann: Annealer, roster: dict) -> None:  # (records, then resets for real)
+        before = ann.best_objective if hasattr(ann, "state") else -1
+        resets.append((before, check_roster(problem, roster).objective))
+        real_reset(ann, roster)
+
+    def run(ann: Annealer, *args: object) -> int:
+        batches[0] += 1
+        search.stopped = batches[0] >= 8  # it ends on work done, not on a clock
+        return real_run(ann, *args)
+
+    Annealer.reset, Annealer.run = reset, run  # type: ignore[method-assign]
+    try:
+        anneal_phase(search, plan, 1, time.monotonic() + 600)
+    finally:
+        Annealer.reset, Annealer.run = real_reset, real_run  # type: ignore[method-assign]
+    swept = resets[1:]  # (the first is the annealer's start)
+    assert swept and all(after < before for before, after in swept)
+    assert [after for _, after in swept] == sorted((a for _, a in swept), reverse=True)
+    assert search.inc.objective <= swept[-1][1] and not search.inc.rejected
+    assert check_roster(problem, search.inc.roster).objective == search.inc.objective
+
+
+def test_sweeps_that_gain_less_a_second_than_annealing_come_twice_as_seldom() -> None:
+    from actors.solve.sa_phase import next_gap
+
+    assert next_gap(10.0, 10.0, (50, 5.0), (100, 20.0)) == 10.0  # 10 a second against 5
+    assert next_gap(10.0, 10.0, (10, 5.0), (100, 20.0)) == 20.0  # 2 a second against 5
+    assert next_gap(40.0, 10.0, (0, 5.0), (0, 20.0)) == 10.0  # neither gains: no worse
+    assert next_gap(40.0, 10.0, (30, 5.0), (100, 20.0)) == 10.0  # paying again: the base
+
+
 def test_a_cancelled_search_does_not_anneal() -> None:
     problem = instance(5)
     search = Search(problem, None, time.monotonic())

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from actors.solve.checker import check_roster
-from actors.solve.construct import construct
+from actors.solve.colgen import make_pricers
+from actors.solve.construct import best_responses, construct
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem
 
@@ -40,6 +41,25 @@ def test_sweeps_end_at_a_roster_no_single_member_can_improve() -> None:
     again = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0)
     assert again.objective >= built.objective  # the greedy roster alone is no better
     assert built.sweeps < 50  # converged: the last sweep changed nothing
+
+
+@pytest.mark.parametrize("number", [4, 8])
+def test_best_response_sweeps_from_a_roster_lower_it_until_none_can_and_stay_valid(
+        number: int) -> None:
+    problem = instance(number)
+    greedy = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0)
+    pricers = make_pricers(problem)
+    roster, objective, sweeps = greedy.roster, greedy.objective, 0
+    while (found := best_responses(problem, roster, pricers, (4,), 0, sweeps,
+                                   time.monotonic() + NO_DEADLINE)) is not None:
+        report = check_roster(problem, found)
+        assert report.feasible and report.objective < objective
+        roster, objective, sweeps = found, report.objective, sweeps + 1
+    assert 0 < sweeps < 50  # it improved the greedy roster, then converged
+    swept = construct(problem, time.monotonic() + NO_DEADLINE)
+    assert objective <= greedy.objective and swept.objective <= greedy.objective
+    assert best_responses(problem, roster, pricers, (4,), 0, 99,
+                          time.monotonic() + NO_DEADLINE) is None  # a one-member optimum
 
 
 def test_a_narrow_beam_with_few_shift_types_still_gives_valid_rosters() -> None:
