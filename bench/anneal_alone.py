@@ -7,7 +7,7 @@ the development loop for the annealer's moves (a quicker, less noisy signal than
 Batches of ``--batch`` moves with the annealing phase's clock-following temperatures
 (:func:`actors.solve.sa_phase.temperature`). Prints the best valid objective, its breakdown,
 the missing and surplus shifts, the members' unused minutes, the weekends worked on one day
-only (Monday-first instances) and the moves a second, as one
+only and the moves a second, as one
 JSON line (``--json`` appends it to a file).
 """
 
@@ -24,11 +24,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    import numpy as np
     from anneal_rate import greedy_start  # (bench/, the script's folder)
 
     from actors.solve.anneal import Annealer
     from actors.solve.checker import check_roster, objective_breakdown
     from actors.solve.plan import Plan, make_plan
+    from actors.solve.pricing import weekend_index
     from actors.solve.reader import parse_problem_text
     from actors.solve.sa_phase import temperature
     from actors.solve.schema import SolveOptions
@@ -65,8 +67,9 @@ def main() -> None:
     spare = sum(max(0, (st.max_total_minutes or 0)
                     - sum(minutes[v] for v in best[st.id] if v is not None))
                 for st in problem.staff)
-    halves = sum((best[st.id][d] is None) != (best[st.id][d + 1] is None)
-                 for st in problem.staff for d in range(5, problem.horizon.days - 1, 7))
+    weekend = weekend_index(problem)
+    halves = sum(len({best[st.id][d] is None for d in np.flatnonzero(weekend == k)}) == 2
+                 for st in problem.staff for k in range(int(weekend.max()) + 1))
     row = {"instance": args.instance, "seed": args.seed, "seconds": args.seconds,
            "plan": args.plan, "best": ann.best_objective, "breakdown": parts.model_dump(),
            "missing_shifts": parts.under_cover / 100,  # (this benchmark's weight)

@@ -63,7 +63,7 @@ class Annealer:
         shares = plan.anneal_mix
         if len(shares) == 4:
             shares = (*shares, max(0.0, plan.anneal_rotate))
-        self.shares, self.fill = shares, plan.anneal_fill
+        self.fill = plan.anneal_fill
         self.set_shares(shares)
         self.quick = True  # a move on two valid members fails on its objective change alone
         # when it must, unscored (False: every move scored whole; the same decisions)

@@ -20,7 +20,6 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from actors.solve.checker import check_roster
 from actors.solve.plan import Plan
 from actors.solve.search import Search
 
@@ -100,10 +99,8 @@ class _Sweeps:
                                self.plan.sweep_beams, self.plan.type_limit,
                                self.seed * 1_009 + self.count, self.until,
                                self.search.finished)
-        if found is not None:
-            report = check_roster(self.search.problem, found)
-            if report.feasible and report.objective < before:
-                ann.reset(found)
+        if found is not None:  # (valid, and lower: reset checks it once more)
+            ann.reset(found)
         now = time.monotonic()
         self.gap = next_gap(self.gap, self.every, (before - ann.best_objective, now - began),
                             (self.mark[1] - before, began - self.mark[0]))
