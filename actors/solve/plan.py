@@ -70,6 +70,13 @@ ROTATE_SHARE = 0.25  # at this share beside anneal_mix's four. Instance 20, 120 
 # at 300 s 5559 against 5732, held-out 22 46225 against 47853. Not on 28 days: Instance 13 alone
 # (60 s) 2608 / 2344 / 2341 against 2355 / 2322 / 2506, a full solve 2164 against 2063 (its
 # bind is the members' minutes, which a rotation keeps; docs/benchmarks.md, twelfth pass)
+SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
+# each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
+# of the phase long. Instance 20 at 300 s, three pairs on two VMs: 5193 / 5212 / 5140 against
+# 5430 / 5324 / 5234 without. Not above 200 days: on Instance 22 (beam 2, 20-40 s a sweep)
+# 48963 / 47567 / 44252 (the last capped) against 45605 / 47050 / 43372, so 22, held out
+# until then, set this bound. Not on 28 days: Instance 13 at 120 s 1686 / 1806 / 1776
+# against 1750 / 1806 / 1750 (docs/benchmarks.md, twelfth and thirteenth passes)
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -124,10 +131,11 @@ class Plan:
     anneal_rotate: float = -1.0  # ... the relative share of rotations (a member's block of
     # days shifted a day) beside anneal_mix's four (-1: make_plan decides, ROTATE_SHARE above
     # ROTATE_MIN_DAYS, else 0; a fifth anneal_mix share overrides it)
-    anneal_sweep_every: float = 0.0  # ... the share of its phase between two best-response
-    # sweeps from its best roster (sa_phase.py; 0: none). Off: Instance 20 at 300 s with 0.1
-    # 5193 / 5212 against 5430 / 5324, held-out 22 48963 / 47567 against 45605 / 47050 (a
-    # sweep there costs 20-40 s; docs/benchmarks.md, twelfth pass)
+    anneal_sweep_every: float = -1.0  # ... the share of its phase between two best-response
+    # sweeps from its best roster (sa_phase.py; 0: none; -1: make_plan decides, SWEEP_EVERY
+    # above LONG_DAYS up to VERY_LONG_DAYS, else 0)
+    anneal_sweep_cap: float = 0.03  # ... and the share of its phase one sweep may take (the
+    # members not reached by then keep their schedules)
     anneal_fill: float = 0.0  # ... the share of its moves that fill a short cover row
     # (anneal.py). Off: on Instance 13 it lowers annealing's own result (alone, 60 s, seeds
     # 0 / 1: 1865 / 1782 against 2240 / 2373) but not the solve's, whose LNS after it ends
@@ -287,6 +295,9 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                        sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))
     if plan.anneal_rotate < 0:
         changes["anneal_rotate"] = ROTATE_SHARE if days > ROTATE_MIN_DAYS else 0.0
+    if plan.anneal_sweep_every < 0:
+        changes["anneal_sweep_every"] = (SWEEP_EVERY if LONG_DAYS < days <= VERY_LONG_DAYS
+                                         else 0.0)
     if plan.lns_sideways < 0:
         changes["lns_sideways"] = SIDEWAYS if days > SIDEWAYS_MIN_DAYS else 0.0
     if (options.workers or 2) < 2 and plan.lns:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import actors.solve.construct as construct_module
 from actors.solve.anneal import Annealer
 from actors.solve.checker import _staff_violations, check_roster, objective_breakdown
 from actors.solve.construct import construct
@@ -325,6 +326,43 @@ def test_the_phase_anneals_on_from_a_best_response_sweep_that_beats_its_best() -
     assert [after for _, after in swept] == sorted((a for _, a in swept), reverse=True)
     assert search.inc.objective <= swept[-1][1] and not search.inc.rejected
     assert check_roster(problem, search.inc.roster).objective == search.inc.objective
+
+
+@pytest.mark.parametrize("cap", [0.0, 0.5])
+def test_a_sweep_may_take_its_share_of_the_phase_and_no_more(cap: float) -> None:
+    problem = instance(8)
+    search = Search(problem, None, time.monotonic())
+    built = construct(problem, LONG, max_sweeps=0)
+    search.inc.offer(problem, built.roster, None, "construct", 0.0)
+    plan = Plan(anneal_batch=200, anneal_sweep_every=1e-9, anneal_sweep_cap=cap,
+                anneal_t0=0.01, anneal_t1=0.01)
+    sweeps: list[tuple[float, float, int]] = []  # (its deadline, when it began, re-plans)
+    real_sweep, real_run = construct_module._sweep, Annealer.run
+    batches = [0]
+
+    def sweep(*args: object) -> int:  # (records, then sweeps for real)
+        began = time.monotonic()
+        changed = real_sweep(*args)  # type: ignore[arg-type]
+        sweeps.append((float(args[7]), began, changed))  # type: ignore[arg-type]
+        return changed
+
+    def run(ann: Annealer, *args: object) -> int:
+        batches[0] += 1
+        search.stopped = batches[0] >= 4  # it ends on work done, not on a clock
+        return real_run(ann, *args)
+
+    construct_module._sweep, Annealer.run = sweep, run  # type: ignore[method-assign]
+    started = time.monotonic()
+    try:
+        anneal_phase(search, plan, 1, started + 600)
+    finally:
+        construct_module._sweep, Annealer.run = real_sweep, real_run  # type: ignore
+    assert len(sweeps) >= 3  # one after every batch
+    if cap == 0:  # each at its end before it began: no member re-planned
+        assert all(deadline <= began and changed == 0 for deadline, began, changed in sweeps)
+    else:  # half the phase (600 s) from when it was due, not the phase's end
+        assert all(began < deadline <= began + 300 for deadline, began, _ in sweeps)
+        assert sweeps[0][2] > 0
 
 
 def test_sweeps_that_gain_less_a_second_than_annealing_come_twice_as_seldom() -> None:

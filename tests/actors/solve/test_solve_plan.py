@@ -14,6 +14,7 @@ from actors.solve.plan import (
     PARTIAL_CHUNK,
     PARTIAL_ROOT_END,
     ROTATE_SHARE,
+    SWEEP_EVERY,
     Plan,
     estimate_terms,
     make_plan,
@@ -136,6 +137,18 @@ def test_rotations_are_planned_above_84_days_unless_overridden() -> None:
     roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
     assert Annealer(small, roster, five).shares == (0.2, 0.2, 0.3, 0.3, 0.5)
     assert Annealer(small, roster, half).shares == (*half.anneal_mix, ROTATE_SHARE)
+
+
+def test_sweeps_inside_annealing_are_planned_above_84_days_up_to_200_unless_overridden(
+) -> None:
+    def every(days: int, overrides: dict[str, str] | None = None) -> float:
+        base = Plan().with_overrides(overrides or {})
+        return make_plan(problem(days, 50, 6), SolveOptions(workers=2), base).anneal_sweep_every
+
+    assert every(28) == 0.0 and every(84) == 0.0 and every(364) == 0.0
+    assert every(85) == every(182) == every(200) == SWEEP_EVERY > 0
+    assert every(182, {"anneal_sweep_every": "0"}) == 0.0
+    assert every(364, {"anneal_sweep_every": "0.2"}) == 0.2
 
 
 def test_sideways_lns_steps_are_planned_above_84_days_unless_overridden() -> None:
