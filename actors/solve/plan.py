@@ -69,7 +69,8 @@ ROTATE_SHARE = 0.25  # at this share beside anneal_mix's four. Instance 20, 120 
 # 0-3 side by side: 5923 / 6381 / 6695 / 6156 against 6296 / 6880 / 7720 / 7467; full solves
 # at 300 s 5559 against 5732, held-out 22 46225 against 47853. Not on 28 days: Instance 13 alone
 # (60 s) 2608 / 2344 / 2341 against 2355 / 2322 / 2506, a full solve 2164 against 2063 (its
-# bind is the members' minutes, which a rotation keeps; docs/benchmarks.md, twelfth pass)
+# short shifts are one-day weekends too, thirteenth pass, but rotations there did not pay;
+# docs/benchmarks.md, twelfth pass)
 SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
 # each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
 # of the phase long. Instance 20 at 300 s, three pairs on two VMs: 5193 / 5212 / 5140 against
