@@ -1,6 +1,7 @@
 """The annealer keeps the checker's objective exactly, scores hard rules as the checker judges
 them, and hands out only rosters the checker accepts."""
 
+import inspect
 import random
 import time
 from pathlib import Path
@@ -296,31 +297,39 @@ def test_the_phase_offers_better_checked_rosters_to_the_incumbent() -> None:
     assert not search.inc.rejected
 
 
-def test_the_phase_anneals_on_from_a_best_response_sweep_that_beats_its_best() -> None:
+def _sweeping_phase(plan: Plan, batches: int, monkeypatch: pytest.MonkeyPatch
+                    ) -> tuple[RosterProblem, Search]:
+    """Instance 8's greedy roster annealed by ``plan`` for ``batches`` batches (it ends on
+    work done, not on a clock); patch what to watch before calling."""
     problem = instance(8)
     search = Search(problem, None, time.monotonic())
     built = construct(problem, LONG, max_sweeps=0)
     search.inc.offer(problem, built.roster, None, "construct", 0.0)
+    real_run, done = Annealer.run, [0]
+
+    def run(ann: Annealer, *args: object) -> int:
+        done[0] += 1
+        search.stopped = done[0] >= batches
+        return real_run(ann, *args)
+
+    monkeypatch.setattr(Annealer, "run", run)
+    anneal_phase(search, plan, 1, time.monotonic() + 600)
+    return problem, search
+
+
+def test_the_phase_anneals_on_from_a_best_response_sweep_that_beats_its_best(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     plan = Plan(anneal_batch=200, anneal_sweep_every=1e-9, anneal_t0=0.01, anneal_t1=0.01)
     resets: list[tuple[int, int]] = []  # (the annealer's best, the sweep's roster)
-    real_reset, real_run = Annealer.reset, Annealer.run
-    batches = [0]
+    real_reset = Annealer.reset
 
     def reset(ann: Annealer, roster: dict) -> None:  # (records, then resets for real)
         before = ann.best_objective if hasattr(ann, "state") else -1
-        resets.append((before, check_roster(problem, roster).objective))
+        resets.append((before, check_roster(ann.problem, roster).objective))
         real_reset(ann, roster)
 
-    def run(ann: Annealer, *args: object) -> int:
-        batches[0] += 1
-        search.stopped = batches[0] >= 8  # it ends on work done, not on a clock
-        return real_run(ann, *args)
-
-    Annealer.reset, Annealer.run = reset, run  # type: ignore[method-assign]
-    try:
-        anneal_phase(search, plan, 1, time.monotonic() + 600)
-    finally:
-        Annealer.reset, Annealer.run = real_reset, real_run  # type: ignore[method-assign]
+    monkeypatch.setattr(Annealer, "reset", reset)
+    problem, search = _sweeping_phase(plan, 8, monkeypatch)
     swept = resets[1:]  # (the first is the annealer's start)
     assert swept and all(after < before for before, after in swept)
     assert [after for _, after in swept] == sorted((a for _, a in swept), reverse=True)
@@ -329,34 +338,22 @@ def test_the_phase_anneals_on_from_a_best_response_sweep_that_beats_its_best() -
 
 
 @pytest.mark.parametrize("cap", [0.0, 0.5])
-def test_a_sweep_may_take_its_share_of_the_phase_and_no_more(cap: float) -> None:
-    problem = instance(8)
-    search = Search(problem, None, time.monotonic())
-    built = construct(problem, LONG, max_sweeps=0)
-    search.inc.offer(problem, built.roster, None, "construct", 0.0)
+def test_a_sweep_may_take_its_share_of_the_phase_and_no_more(
+        cap: float, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = Plan(anneal_batch=200, anneal_sweep_every=1e-9, anneal_sweep_cap=cap,
                 anneal_t0=0.01, anneal_t1=0.01)
     sweeps: list[tuple[float, float, int]] = []  # (its deadline, when it began, re-plans)
-    real_sweep, real_run = construct_module._sweep, Annealer.run
-    batches = [0]
+    real_sweep = construct_module._sweep
 
     def sweep(*args: object) -> int:  # (records, then sweeps for real)
         began = time.monotonic()
         changed = real_sweep(*args)  # type: ignore[arg-type]
-        sweeps.append((float(args[7]), began, changed))  # type: ignore[arg-type]
+        deadline = inspect.signature(real_sweep).bind(*args).arguments["deadline"]
+        sweeps.append((deadline, began, changed))
         return changed
 
-    def run(ann: Annealer, *args: object) -> int:
-        batches[0] += 1
-        search.stopped = batches[0] >= 4  # it ends on work done, not on a clock
-        return real_run(ann, *args)
-
-    construct_module._sweep, Annealer.run = sweep, run  # type: ignore[method-assign]
-    started = time.monotonic()
-    try:
-        anneal_phase(search, plan, 1, started + 600)
-    finally:
-        construct_module._sweep, Annealer.run = real_sweep, real_run  # type: ignore
+    monkeypatch.setattr(construct_module, "_sweep", sweep)
+    _sweeping_phase(plan, 4, monkeypatch)
     assert len(sweeps) >= 3  # one after every batch
     if cap == 0:  # each at its end before it began: no member re-planned
         assert all(deadline <= began and changed == 0 for deadline, began, changed in sweeps)
