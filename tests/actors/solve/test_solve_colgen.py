@@ -1,11 +1,12 @@
 import time
 from pathlib import Path
 
+import actors.solve.dive as dive_module
 from actors.solve.checker import check_roster
 from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.construct import construct
-from actors.solve.dive import colgen_phase, dive, repair
+from actors.solve.dive import colgen_phase, dive, hurried, repair
 from actors.solve.lns import Incumbent
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem
@@ -93,8 +94,8 @@ def test_a_dive_from_the_root_lp_reaches_instance_3s_optimum_and_the_incumbent_t
     assert inc.objective > OPTIMUM[3]
     rm = build_model(problem, ModelFlags(flow=False, windows=False))
     now = time.monotonic()
-    phase = colgen_phase(rm, inc, now, now + 5, now + 30, halt=lambda: False,
-                         on_bound=lambda b: None)
+    phase = colgen_phase(rm, inc, now, now + 60, now + 120, halt=lambda: False,
+                         on_bound=lambda b: None)  # (far deadlines: not cut on a slow machine)
     assert phase.dive == OPTIMUM[3]
     assert inc.objective == OPTIMUM[3] and inc.source == "dive"
     assert check_roster(problem, inc.roster).objective == OPTIMUM[3]
@@ -107,6 +108,38 @@ def test_a_dive_leaves_every_column_it_generated_in_the_pool_unfixed() -> None:
     roster = dive(pool, pricers, time.monotonic() + 30)
     assert roster is not None and check_roster(problem, roster).feasible
     assert pool.solve_lp().value <= OPTIMUM[2] + 1e-6  # nothing left fixed: the LP is back
+
+
+def test_a_dive_fixes_more_members_a_step_only_when_its_pace_would_miss_its_deadline(
+) -> None:
+    # (batch, members left, seconds the last step took, seconds left)
+    assert hurried(1, 10, 2.0, 100.0) == 1  # 50 more steps fit: one member a step
+    assert hurried(2, 10, 1.0, 1000.0) == 2  # never fewer than the batch
+    assert hurried(1, 10, 10.0, 35.0) == 4  # 3 more steps fit: 10 members in 3 steps
+    assert hurried(1, 10, 10.0, 15.0) == 10  # one more step at most: all of them now
+
+
+def test_a_dive_that_fixes_every_member_at_once_ends_at_a_valid_roster(monkeypatch) -> None:
+    problem = instance(7)  # (a fractional root LP: 1054.08 against an optimum of 1056)
+    pool, state, _ = converged_pool(problem)
+    asked: list[int] = []
+
+    def all_now(batch: int, left: int, took: float, time_left: float) -> int:
+        asked.append(left)
+        return left
+
+    monkeypatch.setattr(dive_module, "hurried", all_now)
+    roster = dive(pool, make_pricers(problem), time.monotonic() + 600, hurry=True)
+    assert roster is not None and check_roster(problem, roster).feasible
+    assert len(asked) == 1 and 0 < asked[0] < len(problem.staff)  # (the second step: all)
+    assert abs(pool.solve_lp().value - state.lp) < 1e-4  # nothing left fixed: the root LP
+
+
+def test_a_dive_that_may_hurry_but_keeps_pace_ends_at_a_valid_roster() -> None:
+    problem = instance(2)
+    pool, _, _ = converged_pool(problem)
+    roster = dive(pool, make_pricers(problem), time.monotonic() + 600, hurry=True)
+    assert roster is not None and check_roster(problem, roster).feasible
 
 
 def test_a_repair_move_keeps_everyone_outside_it_and_returns_a_valid_roster() -> None:
