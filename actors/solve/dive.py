@@ -93,7 +93,7 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
                 if last is None:
                     return None
                 left = deadline - time.monotonic()
-                step = free if left <= 0 else hurried(batch, free, took, left) if took else batch
+                step = hurried(batch, free, took, left) if took and left > 0 else batch
                 if left <= 0 or batch < free <= step:  # (out of time, or all in one step)
                     return _completed(pool.problem, fixed, last)
             for e, col in _pick(last, fixed, rng, step).items():
