@@ -82,20 +82,13 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
             began = time.monotonic()
             state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
                              fixed=fixed, chunk=chunk)
-            if halt():
+            last = (state.solution or last) if hurry else state.solution
+            left, free = deadline - time.monotonic(), n_staff - len(fixed)
+            if halt() or last is None or (left <= 0 and not hurry):
                 return None
-            if not hurry:
-                if state.solution is None or time.monotonic() >= deadline:
-                    return None
-                last, step = state.solution, batch
-            else:
-                last, free = state.solution or last, n_staff - len(fixed)
-                if last is None:
-                    return None
-                left = deadline - time.monotonic()
-                step = hurried(batch, free, took, left) if took and left > 0 else batch
-                if left <= 0 or batch < free <= step:  # (out of time, or all in one step)
-                    return _completed(pool.problem, fixed, last)
+            step = hurried(batch, free, took, left) if hurry and took and left > 0 else batch
+            if hurry and (left <= 0 or batch < free <= step):  # (out of time, or all at once)
+                return _completed(pool.problem, fixed, last)
             for e, col in _pick(last, fixed, rng, step).items():
                 fixed[e] = col
                 pool.fix(e, col)
@@ -110,13 +103,11 @@ def _completed(problem: RosterProblem, fixed: dict[int, Column],
     """The roster of ``fixed`` with every other member on their heaviest schedule in ``sol``
     (None if the LP gives one of them none)."""
     cols = dict(fixed)
-    for e, chosen in enumerate(sol.chosen):
+    for e in range(len(problem.staff)):
         if e not in cols:
-            if not chosen:
+            if not sol.chosen[e]:
                 return None
-            cols[e] = max(chosen, key=chosen.__getitem__)
-    if len(cols) < len(problem.staff):
-        return None
+            cols[e] = max(sol.chosen[e], key=sol.chosen[e].__getitem__)
     return roster_of_columns(problem, [cols[e] for e in range(len(problem.staff))])
 
 
