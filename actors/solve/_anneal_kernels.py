@@ -55,7 +55,7 @@ def set_cell(x, cnt, e, d, n, cellcost, row_ptr, rows, qual, req, wu, wo):
 def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, mix,
            cellcost, row_ptr, rows, qual, req, wu, wo, row_day, row_shift, choices, n_choices,
            allowed, forbid, length, unit, tmin, tmax, maxc, minc, minoff, weekend, maxw, caps,
-           quick=True):
+           rq_e, rq_d, rq_s, quick=True):
     """``iters`` moves of simulated annealing from ``x`` (changed in place, with ``cnt``, ``h``
     and the members' ``tally`` = (shift counts, minutes, days worked per weekend, weekends)).
     ``state`` = [objective, summed violations, best objective, moves undone unscored]: a roster
@@ -135,12 +135,27 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
             m = _rotate(x[e1], lo, hi, np.random.random() < 0.5, e1, old, cells_e, cells_d)
             if m == 0:
                 continue
-        else:  # a member takes a short row's shift; a day off for it nearby, if it was off
+        elif kind < mix[5]:  # a member takes a short row's shift; a day off for it nearby
             m, e1, d, lo, hi = _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day,
                                      row_shift, old, cells_e, cells_d)
             e2 = e1
             if m == 0:
                 continue
+        else:  # a member asked for a shift they do not work: they swap a block of days
+            # around it with a member who works it (cover unchanged)
+            q = np.random.randint(len(rq_e))
+            e1, d = rq_e[q], rq_d[q]
+            e2 = _holder(x, e1, d, rq_s[q], np.random.randint(n_staff))
+            if e2 < 0:
+                continue
+            width = 1 + np.random.randint(min(7, days))
+            lo = max(0, d - np.random.randint(width))
+            hi = min(days - 1, lo + width - 1)
+            for j in range(lo, hi + 1):
+                if x[e1, j] != x[e2, j]:
+                    old[m], cells_e[m], cells_d[m] = x[e2, j], e1, j
+                    old[m + 1], cells_e[m + 1], cells_d[m + 1] = x[e1, j], e2, j
+                    m += 2
         # the rules' change: the windows' local violation and the tallies' global one, before
         # and after; `old` holds the new values until the cells are written, then the old ones
         # (the calls are written out: a helper taking the tallies' tuple cost 10-20 % of the
@@ -222,6 +237,20 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
     state[0], state[1], state[2] = obj, total_h, best_obj
     state[3] += skipped
     return found
+
+
+@njit(cache=True, nogil=True)
+def _holder(x, e, d, s, start):
+    """A member other than ``e`` working shift ``s`` on day ``d`` (the first from ``start``
+    on), or -1: none, or ``e`` works it already."""
+    n_staff = x.shape[0]
+    if x[e, d] == s:
+        return -1
+    for k in range(n_staff):
+        c = (start + k) % n_staff
+        if c != e and x[c, d] == s:
+            return c
+    return -1
 
 
 @njit(cache=True, nogil=True)

@@ -16,11 +16,15 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
   minutes kept — what a member needs to work the other day of a weekend they half work
   without running too long or resting too little;
 - a member takes the shift of a cover row below its requirement (a targeted move), with a
-  worked day up to a week away turned into a day off when that day was their day off.
+  worked day up to a week away turned into a day off when that day was their day off;
+- a member who asked for a shift on a day and does not work it swaps a block of 1–7 days
+  around that day with a member who works it (a targeted block swap: the cover is unchanged,
+  the request is honoured if both members' rules allow it).
 
 Their shares come from the plan the annealer is built with (``plan.anneal_mix``, the rotations'
-``plan.anneal_rotate`` and the fill share ``plan.anneal_fill``; :meth:`Annealer.set_shares`,
-:meth:`Annealer.set_fill`).
+``plan.anneal_rotate``, the fill share ``plan.anneal_fill`` and the request share
+``plan.anneal_requests``; :meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`,
+:meth:`Annealer.set_requests`).
 
 A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
 where a member's violation counts the whole steps (shifts or days) by which each rule is
@@ -64,6 +68,13 @@ class Annealer:
         if len(shares) == 4:
             shares = (*shares, max(0.0, plan.anneal_rotate))
         self.fill = plan.anneal_fill
+        self.asked = max(0.0, plan.anneal_requests)  # (-1: make_plan had not decided)
+        sid = {s.id: i for i, s in enumerate(problem.shifts)}
+        eid = {s.id: i for i, s in enumerate(problem.staff)}
+        on = problem.shift_on_requests
+        self.rq_e = np.array([eid[r.staff_id] for r in on], dtype=np.int64)
+        self.rq_d = np.array([r.day for r in on], dtype=np.int64)
+        self.rq_s = np.array([sid[r.shift_id] for r in on], dtype=np.int64)
         self.set_shares(shares)
         self.quick = True  # a move on two valid members fails on its objective change alone
         # when it must, unscored (False: every move scored whole; the same decisions)
@@ -78,13 +89,23 @@ class Annealer:
         if len(shares) not in (4, 5) or min(shares) < 0 or not sum(shares):
             raise ValueError(f"four or five shares, not all 0, none negative: {shares!r}")
         self.shares = (*shares, 0.0)[:5]
-        self.set_fill(self.fill)
+        self._mix()
 
     def set_fill(self, share: float) -> None:
         """The share of targeted moves (a short row filled); the others keep their ratios."""
         self.fill = share
-        rest = np.array(self.shares, dtype=np.float64) / sum(self.shares) * (1.0 - share)
-        self.mix = np.cumsum([*rest, share])[:5].astype(np.float64)
+        self._mix()
+
+    def set_requests(self, share: float) -> None:
+        """The share of request moves (a block swapped around a broken shift request)."""
+        self.asked = share
+        self._mix()
+
+    def _mix(self) -> None:
+        asked = self.asked if len(self.rq_e) else 0.0
+        rest = np.array(self.shares, dtype=np.float64) / sum(self.shares)
+        rest *= 1.0 - self.fill - asked
+        self.mix = np.cumsum([*rest, self.fill, asked])[:6].astype(np.float64)
 
     def _static(self, p: RosterProblem) -> None:
         n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)
@@ -186,7 +207,8 @@ class Annealer:
             self.rows, self.qual, self.req, self.wu, self.wo, self.row_day, self.row_shift,
             self.choices, self.n_choices,
             self.allowed, self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc,
-            self.minc, self.minoff, self.weekend, self.maxw, self.caps, self.quick))
+            self.minc, self.minoff, self.weekend, self.maxw, self.caps, self.rq_e, self.rq_d,
+            self.rq_s, self.quick))
 
     @property
     def objective(self) -> float:

@@ -71,6 +71,14 @@ ROTATE_SHARE = 0.25  # at this share beside anneal_mix's four. Instance 20, 120 
 # (60 s) 2608 / 2344 / 2341 against 2355 / 2322 / 2506, a full solve 2164 against 2063 (its
 # short shifts are one-day weekends too, thirteenth pass, but rotations there did not pay;
 # docs/benchmarks.md, twelfth pass)
+REQUESTS_MAX_DAYS = 84  # up to this horizon the annealer's moves include request swaps,
+REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swaps a block of
+# days around it with a member working the shift asked for (cover unchanged). Instance 13,
+# the one annealing plan up to 84 days: on 13 the LP bound is 1348 (= the best known) with
+# 244 of request penalties where the solve's rosters pay ~500; annealing alone 60 s, seeds
+# 0-2: requests 409 / 400 / 383 against 509 / 504 / 519; full solves at 120 s, six
+# interleaved pairs: median 1641 against 1810, lower in 4 of 6 (docs/benchmarks.md,
+# fifteenth pass). Not measured above 84 days (Instances 20 and 22), so not planned there
 SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
 # each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
 # of the phase long. Instance 20 at 300 s, three pairs on two VMs: 5193 / 5212 / 5140 against
@@ -142,6 +150,9 @@ class Plan:
     # 0 / 1: 1865 / 1782 against 2240 / 2373) but not the solve's, whose LNS after it ends
     # where it would have (120 s: 1731 / 1730 / 1730 against 1616 / 1694 / 1812); on
     # Instance 20 (180 s alone) 6781 against 6343 (docs/benchmarks.md, tenth pass)
+    anneal_requests: float = -1.0  # ... the share of its moves that swap a block around a
+    # broken shift request with a member working the shift asked for (anneal.py; -1:
+    # make_plan decides, REQUESTS_SHARE up to REQUESTS_MAX_DAYS, else 0)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets
@@ -296,6 +307,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                        sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))
     if plan.anneal_rotate < 0:
         changes["anneal_rotate"] = ROTATE_SHARE if days > ROTATE_MIN_DAYS else 0.0
+    if plan.anneal_requests < 0:
+        changes["anneal_requests"] = REQUESTS_SHARE if days <= REQUESTS_MAX_DAYS else 0.0
     if plan.anneal_sweep_every < 0:
         changes["anneal_sweep_every"] = (SWEEP_EVERY if LONG_DAYS < days <= VERY_LONG_DAYS
                                          else 0.0)

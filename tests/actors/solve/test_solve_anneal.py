@@ -23,10 +23,11 @@ from tests.actors.solve.random_problems import random_problem
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
 LONG = time.monotonic() + 10**6
 SEEDS = [s for s in range(12) if s != 2]  # (2 has no valid roster)
-MOVES = {  # the shares of the untargeted moves, and of fill moves
-    "plain": ((0.2, 0.2, 0.3, 0.3), 0.0),
-    "fill": ((0.2, 0.2, 0.3, 0.3), 0.5),  # (half the moves fill short rows)
-    "rotate": ((0.2, 0.2, 0.2, 0.2, 0.6), 0.1),  # (most moves rotate a member's days)
+MOVES = {  # the shares of the untargeted moves, of fill moves and of request moves
+    "plain": ((0.2, 0.2, 0.3, 0.3), 0.0, 0.0),
+    "fill": ((0.2, 0.2, 0.3, 0.3), 0.5, 0.0),  # (half the moves fill short rows)
+    "rotate": ((0.2, 0.2, 0.2, 0.2, 0.6), 0.1, 0.0),  # (most moves rotate a member's days)
+    "requests": ((0.2, 0.2, 0.3, 0.3), 0.1, 0.5),  # (half swap around a broken request)
 }
 
 
@@ -41,9 +42,10 @@ def start(problem: RosterProblem, seed: int = 0) -> Annealer:
 
 
 def use(ann: Annealer, moves: str) -> Annealer:
-    shares, fill = MOVES[moves]
+    shares, fill, asked = MOVES[moves]
     ann.set_shares(shares)
     ann.set_fill(fill)
+    ann.set_requests(asked)
     return ann
 
 
@@ -251,6 +253,47 @@ def test_a_fill_move_puts_a_qualified_member_on_a_short_row_and_frees_a_worked_d
     assert best["A"][3] is None  # A's day off is never filled
     assert best["B"][3] == "D" and sum(v is not None for v in best["B"]) == 2
     assert ann.best_objective == check_roster(problem, best).objective < 100
+
+
+def two_members_one_request() -> RosterProblem:
+    """A week, shifts E then L (no E the day after an L); A asks for E on day 2 (weight 3),
+    which B works; each works exactly three days, and the cover asks for one E on days 0-2
+    and one L on days 4-6."""
+    cover = [{"day": d, "shift_id": "E", "requirement": 1} for d in range(3)]
+    cover += [{"day": d, "shift_id": "L", "requirement": 1} for d in range(4, 7)]
+    return RosterProblem.model_validate({
+        "horizon": {"days": 7},
+        "shifts": [{"id": "E", "length_minutes": 480},
+                   {"id": "L", "length_minutes": 480, "cannot_follow": ["E"]}],
+        "staff": [{"id": m, "min_total_minutes": 1440, "max_total_minutes": 1440}
+                  for m in "AB"],
+        "shift_on_requests": [{"staff_id": "A", "day": 2, "shift_id": "E", "weight": 3}],
+        "cover": cover})
+
+
+def test_a_request_move_swaps_a_block_with_who_works_the_shift_asked_for_and_keeps_the_cover(
+        ) -> None:
+    problem = two_members_one_request()
+    roster = {"A": [None] * 4 + ["L"] * 3, "B": ["E"] * 3 + [None] * 4}
+    ann = Annealer(problem, roster)
+    assert ann.best_objective == 3  # (the cover is met; A's request is not)
+    by_day = [sorted(col) for col in ann.x.T.tolist()]
+    ann.set_requests(1.0)  # only request moves, at temperature ~0: only improving ones
+    ann.run(2_000, 1e-9, 1e-9, 1000.0, 0)
+    best = ann.best_roster()
+    assert best == {"A": ["E"] * 3 + [None] * 4, "B": [None] * 4 + ["L"] * 3}
+    assert ann.best_objective == check_roster(problem, best).objective == 0
+    assert [sorted(col) for col in ann.x.T.tolist()] == by_day
+
+
+def test_request_moves_change_nothing_when_every_request_is_honoured() -> None:
+    problem = two_members_one_request()
+    roster = {"A": ["E"] * 3 + [None] * 4, "B": [None] * 4 + ["L"] * 3}
+    ann = Annealer(problem, roster)
+    before = ann.x.copy()
+    ann.set_requests(1.0)
+    ann.run(2_000, 10.0, 10.0, 1.0, 0)  # hot: any move found would likely be taken
+    assert (ann.x == before).all()
 
 
 def test_fill_moves_change_nothing_when_no_row_is_short() -> None:

@@ -13,6 +13,7 @@ from actors.solve.plan import (
     EXTRAS_MAX_DAYS,
     PARTIAL_CHUNK,
     PARTIAL_ROOT_END,
+    REQUESTS_SHARE,
     ROTATE_SHARE,
     SWEEP_EVERY,
     Plan,
@@ -137,6 +138,23 @@ def test_rotations_are_planned_above_84_days_unless_overridden() -> None:
     roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
     assert Annealer(small, roster, five).shares == (0.2, 0.2, 0.3, 0.3, 0.5)
     assert Annealer(small, roster, half).shares == (*half.anneal_mix, ROTATE_SHARE)
+
+
+def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
+    from actors.solve.anneal import Annealer
+
+    def share(days: int, overrides: dict[str, str] | None = None) -> float:
+        base = Plan().with_overrides(overrides or {})
+        return make_plan(problem(days, 50, 6), SolveOptions(workers=2), base).anneal_requests
+
+    assert share(28) == share(84) == REQUESTS_SHARE > 0
+    assert share(85) == share(364) == 0.0
+    assert share(28, {"anneal_requests": "0"}) == 0.0
+    small = random_problem(0)
+    roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
+    assert Annealer(small, roster).asked == 0.0  # (Plan()'s -1: not decided, none)
+    planned = make_plan(small, SolveOptions(workers=2))
+    assert Annealer(small, roster, planned).mix[-2] == pytest.approx(1.0 - REQUESTS_SHARE)
 
 
 def test_sweeps_inside_annealing_are_planned_above_84_days_up_to_200_unless_overridden(
