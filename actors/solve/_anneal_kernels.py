@@ -144,6 +144,8 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
         else:  # a member asked for a shift they do not work: they swap a block of days
             # around it with a member who works it (cover unchanged; the swap's loop is
             # written out again: a shared helper cost a fifth of the moves a second)
+            if len(rq_e) == 0:  # (the shares' float sum may leave this a sliver of draws)
+                continue
             q = np.random.randint(len(rq_e))
             e1, d = rq_e[q], rq_d[q]
             e2 = _holder(x, e1, d, rq_s[q], np.random.randint(n_staff))

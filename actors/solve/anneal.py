@@ -69,18 +69,12 @@ class Annealer:
             shares = (*shares, max(0.0, plan.anneal_rotate))
         self.fill = plan.anneal_fill
         self.asked = max(0.0, plan.anneal_requests)  # (-1: make_plan had not decided)
-        sid = {s.id: i for i, s in enumerate(problem.shifts)}
-        eid = {s.id: i for i, s in enumerate(problem.staff)}
-        on = problem.shift_on_requests
-        self.rq_e = np.array([eid[r.staff_id] for r in on], dtype=np.int64)
-        self.rq_d = np.array([r.day for r in on], dtype=np.int64)
-        self.rq_s = np.array([sid[r.shift_id] for r in on], dtype=np.int64)
-        self.set_shares(shares)
         self.quick = True  # a move on two valid members fails on its objective change alone
         # when it must, unscored (False: every move scored whole; the same decisions)
         self.shift_ids = [s.id for s in problem.shifts]
         self.staff_ids = [s.id for s in problem.staff]
         self._static(problem)
+        self.set_shares(shares)  # (after _static: the request moves need requests)
         self.reset(roster)
 
     def set_shares(self, shares: tuple[float, ...]) -> None:
@@ -118,6 +112,10 @@ class Annealer:
         for r in p.shift_off_requests:
             cost[eid[r.staff_id], r.day, sid[r.shift_id]] += r.weight
         self.cellcost = cost
+        on = p.shift_on_requests  # (the request moves draw from these)
+        self.rq_e = np.array([eid[r.staff_id] for r in on], dtype=np.int64)
+        self.rq_d = np.array([r.day for r in on], dtype=np.int64)
+        self.rq_s = np.array([sid[r.shift_id] for r in on], dtype=np.int64)
         by_cell: list[list[int]] = [[] for _ in range(n_d * n_s)]
         for i, row in enumerate(p.cover):
             by_cell[row.day * n_s + sid[row.shift_id]].append(i)
