@@ -63,23 +63,33 @@ def _pick(sol: LpSolution, fixed: dict[int, Column],
     return out
 
 
+Finish = Callable[[Assignments, list[int], float], "Assignments | None"]
+
+
 def dive(pool: ColumnPool, pricers: list, deadline: float,
          halt: Callable[[], bool] = lambda: False, seed: int = 0, randomize: bool = False,
          fixed: dict[int, Column] | None = None, batch: int = 1,
-         chunk: int = 0, hurry: bool = False) -> Assignments | None:
+         chunk: int = 0, hurry: bool = False, finish: Finish | None = None,
+         finish_at: int = 0) -> Assignments | None:
     """One dive from the pool's current LP (members in ``fixed`` already fixed in the pool);
     the roster it ends at (None when it ran out of time or was halted). Column generation
     re-converges after each fix (``chunk``: partial pricing, :func:`generate`). With
     ``hurry`` it ends with a roster whenever it has an LP: it fixes more members a step when,
     at the pace of its last step, it would not end by ``deadline`` (:func:`hurried`), and at
-    the deadline every member still free takes their heaviest schedule in the last LP. The
-    pool is left unfixed, with every column generated."""
+    the deadline every member still free takes their heaviest schedule in the last LP. With
+    ``finish``, once at most ``finish_at`` members are free (or when hurrying would fix them
+    all at once), ``finish(start, free, deadline)`` re-plans them (CP-SAT, the others fixed)
+    from ``start``, that same completion, and the dive ends with its roster, or ``start`` if
+    it found none better: the last steps are the dive's slowest. The pool is left unfixed,
+    with every column generated."""
     fixed = dict(fixed or {})
     rng = random.Random(seed) if randomize else None
     n_staff, took, last = len(pool.problem.staff), 0.0, None
     try:
         while len(fixed) < n_staff:
-            began = time.monotonic()
+            began, free = time.monotonic(), n_staff - len(fixed)
+            if finish is not None and last is not None and free <= finish_at:
+                return _finished(pool.problem, fixed, last, finish, deadline)
             state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
                              fixed=fixed, chunk=chunk)
             last = (state.solution or last) if hurry else state.solution
@@ -87,15 +97,28 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
             if halt() or last is None or (left <= 0 and not hurry):
                 return None
             step = hurried(batch, free, took, left) if hurry and took and left > 0 else batch
+            if finish is not None and left > 0 and hurry and batch < free <= step:
+                return _finished(pool.problem, fixed, last, finish, deadline)
             if hurry and (left <= 0 or batch < free <= step):  # (out of time, or all at once)
                 return _completed(pool.problem, fixed, last)
             for e, col in _pick(last, fixed, rng, step).items():
                 fixed[e] = col
                 pool.fix(e, col)
             took = time.monotonic() - began
+            log.debug("dive step: %d fixed, %.1f s", len(fixed), took)
     finally:
         pool.unfix()
     return roster_of_columns(pool.problem, [fixed[e] for e in range(n_staff)])
+
+
+def _finished(problem: RosterProblem, fixed: dict[int, Column], sol: LpSolution,
+              finish: Finish, deadline: float) -> Assignments | None:
+    """The members not in ``fixed`` re-planned by ``finish`` from :func:`_completed`."""
+    start = _completed(problem, fixed, sol)
+    free = [e for e in range(len(problem.staff)) if e not in fixed]
+    log.debug("dive: %d members free, finished by CP-SAT (%.1f s left)", len(free),
+              deadline - time.monotonic())
+    return (start and finish(start, free, deadline)) or start
 
 
 def _completed(problem: RosterProblem, fixed: dict[int, Column],
@@ -158,7 +181,8 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
                  deadline: float, halt: Callable[[], bool],
                  on_bound: Callable[[float], None], seed: int = 0,
                  dive_batch_per: int = 20, chunk: int = 0,
-                 root_until: float | None = None) -> Phase:
+                 root_until: float | None = None, finish: Finish | None = None,
+                 finish_share: float = 0.0) -> Phase:
     """Column generation from the incumbent's schedules to the root LP (its bounds go to
     ``on_bound``, rounded up; ``chunk``: partial pricing, :func:`generate`; it stops by
     ``root_until``, default ``deadline``), then one dive (ending by ``dive_until``) whose
@@ -191,7 +215,8 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
     if state.converged and not halt():
         found = dive(pool, pricers, dive_until, halt=halt, seed=seed,
                      batch=max(1, len(problem.staff) // dive_batch_per), chunk=chunk,
-                     hurry=True)
+                     hurry=True, finish=finish,
+                     finish_at=math.floor(finish_share * len(problem.staff)))
         if found is not None:
             phase.dive = check_roster(problem, found).objective
             log.info("dive: %d at %.1f s", phase.dive, time.monotonic() - started)

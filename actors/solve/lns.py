@@ -274,6 +274,21 @@ class LnsWorker:
         self.work += solver.deterministic_time
         return solver, code
 
+    def complete(self, start: Assignments, members: list[int],
+                 deadline: float) -> Assignments | None:
+        """``members`` re-planned over the whole horizon, the others fixed as in ``start`` (a
+        valid roster, the hint), by one CP-SAT solve until it is optimal or ``deadline``:
+        the roster it ends with (None: nothing better than ``start`` found, or halted)."""
+        p = self.rm.problem
+        free = {(e, d) for e in members for d in range(p.horizon.days)}
+        cutoff = check_roster(p, start).objective - 1 if CUTOFF else None
+        sub = _fixed_copy(self.rm, start, free, self.hint, cutoff)
+        solver, code = self._solve(sub, deadline - time.monotonic(), SUB_LINEARIZATION)
+        self.steps += 1
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return roster_of(self.rm, solver.boolean_value)
+
     def first(self, deadline: float, limit_s: float = FIRST_LIMIT_S) -> None:
         """A first roster from a short single-worker solve of the whole (light) model."""
         limit = min(limit_s, deadline - time.monotonic())

@@ -79,6 +79,12 @@ REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swa
 # 0-2: requests 409 / 400 / 383 against 509 / 504 / 519; full solves at 120 s, six
 # interleaved pairs: median 1641 against 1810, lower in 4 of 6 (docs/benchmarks.md,
 # fifteenth pass). Not measured above 84 days (Instances 20 and 22), so not planned there
+FINISH_MIN_DAYS = 28  # above this horizon CP-SAT finishes the dive (dive.py, Plan.dive_finish)
+FINISH_SHARE = 0.4  # once at most this share of the staff is free: the dive's last steps are
+# its slowest there (Instance 18, 84 days: 6-26 s each, where CP-SAT closed the last 4 members
+# in 0.75 s). 18 at 120 s, seeds 0-5: median 4692 with 0.4, 4896 with 0.25, 5103 with 0.6
+# (seeds 0-2), ~5095 without; 14 (42 days) proved optimal with it. Not on 28 days: 12 4151
+# against 4041 without, 8 (60 s) 1353 against 1312 (docs/benchmarks.md, sixteenth pass)
 SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
 # each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
 # of the phase long. Instance 20 at 300 s, three pairs on two VMs: 5193 / 5212 / 5140 against
@@ -171,6 +177,9 @@ class Plan:
     root_end: float = 1.0  # the root column generation stops by this share, converged or not
     dive_end: float = 0.85  # the dive must end by this share of the time limit
     dive_batch_per: int = 20  # the dive fixes one member per this many at a step (at least 1)
+    dive_finish: float = -1.0  # ... and once at most this share of the staff is free,
+    # CP-SAT re-plans them (the others fixed) and the dive ends (0: the dive to its end; -1:
+    # make_plan decides, FINISH_SHARE above FINISH_MIN_DAYS, else 0)
     master_at: float = 0.3  # the restricted master IP runs between these shares ...
     master_end: float = 0.8
     master_gap: float = 0.005  # ... when the incumbent is within this share above the LP
@@ -309,6 +318,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         changes["anneal_rotate"] = ROTATE_SHARE if days > ROTATE_MIN_DAYS else 0.0
     if plan.anneal_requests < 0:
         changes["anneal_requests"] = REQUESTS_SHARE if days <= REQUESTS_MAX_DAYS else 0.0
+    if plan.dive_finish < 0:
+        changes["dive_finish"] = FINISH_SHARE if days > FINISH_MIN_DAYS else 0.0
     if plan.anneal_sweep_every < 0:
         changes["anneal_sweep_every"] = (SWEEP_EVERY if LONG_DAYS < days <= VERY_LONG_DAYS
                                          else 0.0)

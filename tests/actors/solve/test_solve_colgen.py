@@ -7,9 +7,10 @@ from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_
 from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.construct import construct
 from actors.solve.dive import colgen_phase, dive, hurried, repair
-from actors.solve.lns import Incumbent
+from actors.solve.hints import add_hints
+from actors.solve.lns import Incumbent, LnsWorker
 from actors.solve.reader import parse_problem_text
-from actors.solve.schema import RosterProblem
+from actors.solve.schema import Assignments, RosterProblem
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
 OPTIMUM = {1: 607, 2: 828, 3: 1001}
@@ -238,3 +239,44 @@ def test_a_dive_with_partial_pricing_ends_at_a_valid_roster() -> None:
     roster = dive(pool, make_pricers(problem), time.monotonic() + 600, chunk=2)
     assert roster is not None and check_roster(problem, roster).feasible
     assert check_roster(problem, roster).objective >= OPTIMUM[2]
+
+
+def light_worker(problem: RosterProblem) -> LnsWorker:
+    """An LNS worker on the light model; its CP-SAT solves are bounded by work, not time."""
+    rm = build_model(problem, ModelFlags(flow=False, windows=False))
+    worker = LnsWorker(rm, Incumbent(), 0, time.monotonic(), lambda m, r: add_hints(rm, r, m))
+    worker.det_limit = 5.0
+    return worker
+
+
+def test_a_dive_hands_its_last_free_members_to_cp_sat_and_ends_with_what_it_finds() -> None:
+    problem = instance(7)  # (a fractional root LP: the first step fixes some members only)
+    pool, _, _ = converged_pool(problem)
+    worker, calls = light_worker(problem), []
+
+    def finish(start: Assignments, free: list[int], deadline: float) -> Assignments | None:
+        calls.append((start, free))
+        return worker.complete(start, free, deadline)
+
+    n_staff = len(problem.staff)
+    roster = dive(pool, make_pricers(problem), time.monotonic() + 600, finish=finish,
+                  finish_at=n_staff - 1)
+    assert len(calls) == 1
+    start, free = calls[0]
+    assert 0 < len(free) < n_staff and check_roster(problem, start).feasible
+    report = check_roster(problem, roster)
+    assert report.feasible and report.objective <= check_roster(problem, start).objective
+    kept = [st.id for e, st in enumerate(problem.staff) if e not in free]
+    assert all(roster[sid] == start[sid] for sid in kept)
+
+
+def test_completing_members_by_cp_sat_keeps_everyone_else_and_beats_the_start() -> None:
+    problem = instance(5)
+    start = construct(problem, time.monotonic() + 600, max_sweeps=0).roster  # (greedy: poor)
+    free = list(range(0, len(problem.staff), 2))
+    found = light_worker(problem).complete(start, free, time.monotonic() + 600)
+    assert found is not None
+    assert check_roster(problem, found).objective < check_roster(problem, start).objective
+    kept = [st.id for e, st in enumerate(problem.staff) if e not in free]
+    assert all(found[sid] == start[sid] for sid in kept)
+    assert check_roster(problem, found).feasible

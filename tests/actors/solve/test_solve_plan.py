@@ -11,6 +11,7 @@ from actors.solve.plan import (
     ANNEAL_BOTH_MIN_DAYS,
     ANNEAL_END,
     EXTRAS_MAX_DAYS,
+    FINISH_SHARE,
     PARTIAL_CHUNK,
     PARTIAL_ROOT_END,
     REQUESTS_SHARE,
@@ -155,6 +156,17 @@ def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
     assert Annealer(small, roster).asked == 0.0  # (Plan()'s -1: not decided, none)
     planned = make_plan(small, SolveOptions(workers=2))
     assert Annealer(small, roster, planned).mix[-2] == pytest.approx(1.0 - REQUESTS_SHARE)
+
+
+def test_cp_sat_finishes_the_dive_above_28_days_unless_overridden() -> None:
+    def share(days: int, overrides: dict[str, str] | None = None) -> float:
+        base = Plan().with_overrides(overrides or {})
+        return make_plan(problem(days, 20, 4), SolveOptions(workers=2), base).dive_finish
+
+    assert share(29) == share(84) == FINISH_SHARE > 0
+    assert share(14) == share(28) == 0.0
+    assert share(84, {"dive_finish": "0"}) == 0.0
+    assert share(28, {"dive_finish": "0.3"}) == 0.3
 
 
 def test_sweeps_inside_annealing_are_planned_above_84_days_up_to_200_unless_overridden(
