@@ -112,7 +112,8 @@ def _colgen(search: Search, lns: LnsWorker, plan: Plan, options: SolveOptions,
             deadline, halt=lambda: search.finished() or lns.halt.is_set(),
             on_bound=search.on_bound, seed=options.seed, dive_batch_per=plan.dive_batch_per,
             chunk=plan.colgen_chunk, root_until=min(deadline, started + plan.root_end * limit),
-            finish=lns.complete, finish_share=max(0.0, plan.dive_finish))  # (-1: undecided)
+            finish=lns.complete if plan.dive_finish > 0 else None,  # (-1: undecided, none)
+            finish_share=max(0.0, plan.dive_finish))
     except MasterLpFailed as exc:  # the bound and rosters found so far stay
         log.warning("column generation stopped: %s", exc)
     else:
