@@ -141,12 +141,17 @@ def test_rotations_are_planned_above_84_days_unless_overridden() -> None:
     assert Annealer(small, roster, half).shares == (*half.anneal_mix, ROTATE_SHARE)
 
 
+def plan_field(field: str, days: int, overrides: dict[str, str] | None = None) -> object:
+    """``field`` of the plan made for a 50-member, 6-shift problem of ``days`` days."""
+    base = Plan().with_overrides(overrides or {})
+    return getattr(make_plan(problem(days, 50, 6), SolveOptions(workers=2), base), field)
+
+
 def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
     from actors.solve.anneal import Annealer
 
     def share(days: int, overrides: dict[str, str] | None = None) -> float:
-        base = Plan().with_overrides(overrides or {})
-        return make_plan(problem(days, 50, 6), SolveOptions(workers=2), base).anneal_requests
+        return plan_field("anneal_requests", days, overrides)
 
     assert share(28) == share(84) == REQUESTS_SHARE > 0
     assert share(85) == share(364) == 0.0
@@ -160,8 +165,7 @@ def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
 
 def test_cp_sat_finishes_the_dive_above_28_days_unless_overridden() -> None:
     def share(days: int, overrides: dict[str, str] | None = None) -> float:
-        base = Plan().with_overrides(overrides or {})
-        return make_plan(problem(days, 20, 4), SolveOptions(workers=2), base).dive_finish
+        return plan_field("dive_finish", days, overrides)
 
     assert share(29) == share(84) == FINISH_SHARE > 0
     assert share(14) == share(28) == 0.0
@@ -172,8 +176,7 @@ def test_cp_sat_finishes_the_dive_above_28_days_unless_overridden() -> None:
 def test_sweeps_inside_annealing_are_planned_above_84_days_up_to_200_unless_overridden(
 ) -> None:
     def every(days: int, overrides: dict[str, str] | None = None) -> float:
-        base = Plan().with_overrides(overrides or {})
-        return make_plan(problem(days, 50, 6), SolveOptions(workers=2), base).anneal_sweep_every
+        return plan_field("anneal_sweep_every", days, overrides)
 
     assert every(28) == 0.0 and every(84) == 0.0 and every(364) == 0.0
     assert every(85) == every(182) == every(200) == SWEEP_EVERY > 0
