@@ -256,8 +256,9 @@ class LnsWorker:
         if solver is not None:
             solver.stop_search()
 
-    def _solve(self, model: cp_model.CpModel, limit: float,
-               linearization: int = 2) -> tuple[cp_model.CpSolver, int]:
+    def _solve(self, model: cp_model.CpModel, limit: float, linearization: int = 2,
+               callback: cp_model.CpSolverSolutionCallback | None = None,
+               ) -> tuple[cp_model.CpSolver, int]:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = max(0.05, limit)
@@ -269,21 +270,24 @@ class LnsWorker:
         self._solver = solver
         if self.halt.is_set():
             return solver, cp_model.UNKNOWN
-        code = solver.solve(model)
+        code = solver.solve(model, callback)
         self._solver = None
         self.work += solver.deterministic_time
         return solver, code
 
-    def complete(self, start: Assignments, members: list[int],
-                 deadline: float) -> Assignments | None:
+    def complete(self, start: Assignments, members: list[int], deadline: float,
+                 source: str = "dive") -> Assignments | None:
         """``members`` re-planned over the whole horizon, the others fixed as in ``start`` (a
         valid roster, the hint), by one CP-SAT solve until it is optimal or ``deadline``:
-        the roster it ends with (None: nothing better than ``start`` found, or halted)."""
+        the roster it ends with (None: nothing better than ``start`` found, or halted). Each
+        better roster is offered to the incumbent as it is found (``source``), so the other
+        thread's LNS works from it while this solve goes on."""
         p = self.rm.problem
         free = {(e, d) for e in members for d in range(p.horizon.days)}
         cutoff = check_roster(p, start).objective - 1 if CUTOFF else None
         sub = _fixed_copy(self.rm, start, free, self.hint, cutoff)
-        solver, code = self._solve(sub, deadline - time.monotonic(), SUB_LINEARIZATION)
+        share = _Share(self, source) if source else None
+        solver, code = self._solve(sub, deadline - time.monotonic(), SUB_LINEARIZATION, share)
         self.steps += 1
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
@@ -378,3 +382,16 @@ class LnsWorker:
             if self.draw == "work":  # the draw's record only when it draws by it
                 record([a.tally for a in self.arms], arm.tally, self.total, gain,
                        self.work - work)
+
+
+class _Share(cp_model.CpSolverSolutionCallback):
+    """Offers each solution of a long sub-solve to the worker's incumbent as it comes."""
+
+    def __init__(self, worker: LnsWorker, source: str) -> None:
+        super().__init__()
+        self.worker, self.source = worker, source
+
+    def on_solution_callback(self) -> None:
+        w = self.worker
+        w.inc.offer(w.rm, roster_of(w.rm, self.boolean_value), round(self.objective_value),
+                    self.source, time.monotonic() - w.started)

@@ -274,9 +274,21 @@ def test_completing_members_by_cp_sat_keeps_everyone_else_and_beats_the_start() 
     problem = instance(5)
     start = construct(problem, time.monotonic() + 600, max_sweeps=0).roster  # (greedy: poor)
     free = list(range(0, len(problem.staff), 2))
-    found = light_worker(problem).complete(start, free, time.monotonic() + 600)
+    worker = light_worker(problem)
+    found = worker.complete(start, free, time.monotonic() + 600)
     assert found is not None
     assert check_roster(problem, found).objective < check_roster(problem, start).objective
     kept = [st.id for e, st in enumerate(problem.staff) if e not in free]
     assert all(found[sid] == start[sid] for sid in kept)
     assert check_roster(problem, found).feasible
+    # every better roster went to the incumbent as it came: it holds the last, as "dive"
+    assert worker.inc.source == "dive"
+    assert worker.inc.objective == check_roster(problem, found).objective
+
+
+def test_completing_members_without_a_source_leaves_the_incumbent_alone() -> None:
+    problem = instance(5)
+    start = construct(problem, time.monotonic() + 600, max_sweeps=0).roster
+    worker = light_worker(problem)
+    found = worker.complete(start, [0, 2, 4], time.monotonic() + 600, source="")
+    assert found is not None and worker.inc.roster is None
