@@ -51,6 +51,7 @@ GC_CELLS = 250_000  # a full garbage collection every GC_CELLS / (model cells) s
 EXPLORE = 0.25  # compact sub-solves: a kind at random this often, else one drawn by rate
 RATE_WEIGHT = 0.1  # ... the weight of the latest step in a kind's moving average
 GROW_ON_GAIN = True  # compact sub-solves: a kind grows after an improvement too
+FINISH_GROUP = 3  # complete(): members re-planned a step (Plan.dive_finish_group)
 
 
 @dataclass
@@ -137,6 +138,7 @@ class LnsWorker:
         self.draw = "rate"  # compact: how a kind is drawn (Plan.lns_draw; "work": kinds.py)
         self.total = Tally()  # ... "work": every step's gain and work
         self.current: tuple[Assignments, int] | None = None  # ... this thread's roster there
+        self.finish_group = FINISH_GROUP  # complete(): members a step (0: all in one solve)
 
     def set_compact(self) -> None:
         """From now on each neighbourhood is solved on a model of its free cells alone
@@ -277,21 +279,11 @@ class LnsWorker:
 
     def complete(self, start: Assignments, members: list[int], deadline: float,
                  source: str = "dive") -> Assignments | None:
-        """``members`` re-planned over the whole horizon, the others fixed as in ``start`` (a
-        valid roster, the hint), by one CP-SAT solve until it is optimal or ``deadline``:
-        the roster it ends with (None: nothing better than ``start`` found, or halted). Each
-        better roster is offered to the incumbent as it is found (``source``), so the other
-        thread's LNS works from it while this solve goes on."""
-        p = self.rm.problem
-        free = {(e, d) for e in members for d in range(p.horizon.days)}
-        cutoff = check_roster(p, start).objective - 1 if CUTOFF else None
-        sub = _fixed_copy(self.rm, start, free, self.hint, cutoff)
-        share = _Share(self, source) if source else None
-        solver, code = self._solve(sub, deadline - time.monotonic(), SUB_LINEARIZATION, share)
-        self.steps += 1
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None
-        return roster_of(self.rm, solver.boolean_value)
+        """``members`` re-planned, the others fixed as in ``start``
+        (:func:`actors.solve.finish.finish`, ``self.finish_group`` members a step)."""
+        from actors.solve.finish import finish
+
+        return finish(self, start, members, deadline, self.finish_group, source)
 
     def first(self, deadline: float, limit_s: float = FIRST_LIMIT_S) -> None:
         """A first roster from a short single-worker solve of the whole (light) model."""
@@ -383,15 +375,3 @@ class LnsWorker:
                 record([a.tally for a in self.arms], arm.tally, self.total, gain,
                        self.work - work)
 
-
-class _Share(cp_model.CpSolverSolutionCallback):
-    """Offers each solution of a long sub-solve to the worker's incumbent as it comes."""
-
-    def __init__(self, worker: LnsWorker, source: str) -> None:
-        super().__init__()
-        self.worker, self.source = worker, source
-
-    def on_solution_callback(self) -> None:
-        w = self.worker
-        w.inc.offer(w.rm, roster_of(w.rm, self.boolean_value), round(self.objective_value),
-                    self.source, time.monotonic() - w.started)

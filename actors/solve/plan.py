@@ -180,6 +180,9 @@ class Plan:
     dive_finish: float = -1.0  # ... and once at most this share of the staff is free,
     # CP-SAT re-plans them (the others fixed) and the dive ends (0: the dive to its end; -1:
     # make_plan decides, FINISH_SHARE above FINISH_MIN_DAYS, else 0)
+    dive_finish_group: int = 3  # ... members re-planned a step of the finish (finish.py; 0:
+    # all in one solve, the sixteenth pass's way: from Instance 18's 7205, 11 members free,
+    # one solve reached 6528 in 30 s, three a step 4790 in 22 s; seventeenth pass)
     master_at: float = 0.3  # the restricted master IP runs between these shares ...
     master_end: float = 0.8
     master_gap: float = 0.005  # ... when the incumbent is within this share above the LP

@@ -32,6 +32,7 @@ def lns_worker(search: Search, plan: Plan, seed: int) -> LnsWorker:
     worker = LnsWorker(light, search.inc, seed, search.started,
                        lambda m, roster: add_hints(light, roster, m))
     worker.sub_limit_s, worker.lp_limit_s = plan.sub_limit_s, plan.lp_limit_s
+    worker.finish_group = plan.dive_finish_group
     if plan.lns_compact:
         worker.set_compact()
         worker.merge, worker.sideways = plan.lns_merge, plan.lns_sideways

@@ -270,25 +270,40 @@ def test_a_dive_hands_its_last_free_members_to_cp_sat_and_ends_with_what_it_find
     assert all(roster[sid] == start[sid] for sid in kept)
 
 
-def test_completing_members_by_cp_sat_keeps_everyone_else_and_beats_the_start() -> None:
+def completed_from_greedy(group: int) -> tuple[LnsWorker, Assignments | None]:
+    """Every second member of Instance 5 re-planned from its greedy roster (poor) with
+    ``group`` members a step (0: one solve); asserts the others keep their schedules and the
+    roster is valid and beats the start."""
     problem = instance(5)
-    start = construct(problem, time.monotonic() + 600, max_sweeps=0).roster  # (greedy: poor)
+    start = construct(problem, time.monotonic() + 600, max_sweeps=0).roster
     free = list(range(0, len(problem.staff), 2))
     worker = light_worker(problem)
+    worker.finish_group = group
     found = worker.complete(start, free, time.monotonic() + 600)
-    assert found is not None
+    assert found is not None and check_roster(problem, found).feasible
     assert check_roster(problem, found).objective < check_roster(problem, start).objective
     kept = [st.id for e, st in enumerate(problem.staff) if e not in free]
     assert all(found[sid] == start[sid] for sid in kept)
-    assert check_roster(problem, found).feasible
+    return worker, found
+
+
+def test_completing_members_a_few_at_a_time_keeps_everyone_else_and_beats_the_start() -> None:
+    worker, found = completed_from_greedy(3)
+    assert worker.steps > 1  # (a step per group of three, until a stall or the deadline)
     # every better roster went to the incumbent as it came: it holds the last, as "dive"
     assert worker.inc.source == "dive"
-    assert worker.inc.objective == check_roster(problem, found).objective
+    assert worker.inc.objective == check_roster(worker.rm.problem, found).objective
+
+
+def test_completing_members_in_one_solve_keeps_everyone_else_and_beats_the_start() -> None:
+    worker, found = completed_from_greedy(0)  # (Plan.dive_finish_group 0)
+    assert worker.steps == 1 and worker.inc.source == "dive"
+    assert worker.inc.objective == check_roster(worker.rm.problem, found).objective
 
 
 def test_completing_members_without_a_source_leaves_the_incumbent_alone() -> None:
     problem = instance(5)
     start = construct(problem, time.monotonic() + 600, max_sweeps=0).roster
     worker = light_worker(problem)
-    found = worker.complete(start, [0, 2, 4], time.monotonic() + 600, source="")
+    found = worker.complete(start, [0, 2, 4, 6, 8, 10], time.monotonic() + 600, source="")
     assert found is not None and worker.inc.roster is None
