@@ -66,13 +66,7 @@ def finish(worker: LnsWorker, start: Assignments, members: list[int], deadline: 
 def _step(worker: LnsWorker, roster: Assignments, chosen: list[int], best: int,
           limit: float) -> tuple[Assignments, int] | None:
     """``chosen`` re-planned below ``best``: the roster and its objective, or None."""
-    from actors.solve.lns import SUB_LINEARIZATION, _fixed_copy
-
-    days = worker.rm.problem.horizon.days
-    free = {(e, d) for e in chosen for d in range(days)}
-    sub = _fixed_copy(worker.rm, roster, free, worker.hint, best - 1)
-    solver, code = worker._solve(sub, limit, SUB_LINEARIZATION)
-    worker.steps += 1
+    solver, code = worker.solve_members(roster, chosen, best - 1, limit)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     out = roster_of(worker.rm, solver.boolean_value)
@@ -84,15 +78,10 @@ def _one_solve(worker: LnsWorker, start: Assignments, members: list[int], deadli
                source: str) -> Assignments | None:
     """All of ``members`` in one CP-SAT solve until it is optimal or ``deadline``, each better
     roster offered to the incumbent as it comes."""
-    from actors.solve.lns import SUB_LINEARIZATION, _fixed_copy
-
-    p = worker.rm.problem
-    free = {(e, d) for e in members for d in range(p.horizon.days)}
-    cutoff = check_roster(p, start).objective - 1
-    sub = _fixed_copy(worker.rm, start, free, worker.hint, cutoff)
+    cutoff = check_roster(worker.rm.problem, start).objective - 1
     share = _Share(worker, source) if source else None
-    solver, code = worker._solve(sub, deadline - time.monotonic(), SUB_LINEARIZATION, share)
-    worker.steps += 1
+    solver, code = worker.solve_members(start, members, cutoff, deadline - time.monotonic(),
+                                        share)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return roster_of(worker.rm, solver.boolean_value)

@@ -277,6 +277,17 @@ class LnsWorker:
         self.work += solver.deterministic_time
         return solver, code
 
+    def solve_members(self, roster: Assignments, members: list[int], cutoff: int,
+                      limit: float, callback: cp_model.CpSolverSolutionCallback | None = None,
+                      ) -> tuple[cp_model.CpSolver, int]:
+        """One solve of ``members`` over the whole horizon, every other cell fixed as in
+        ``roster`` (the hint), objective at most ``cutoff``; counted as a step."""
+        days = self.rm.problem.horizon.days
+        free = {(e, d) for e in members for d in range(days)}
+        sub = _fixed_copy(self.rm, roster, free, self.hint, cutoff)
+        self.steps += 1
+        return self._solve(sub, limit, SUB_LINEARIZATION, callback)
+
     def complete(self, start: Assignments, members: list[int], deadline: float,
                  source: str = "dive") -> Assignments | None:
         """``members`` re-planned, the others fixed as in ``start``
