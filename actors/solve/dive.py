@@ -97,10 +97,10 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
             if halt() or last is None or (left <= 0 and not hurry):
                 return None
             step = hurried(batch, free, took, left) if hurry and took and left > 0 else batch
-            if finish is not None and left > 0 and hurry and batch < free <= step:
-                return _finished(pool.problem, fixed, last, finish, deadline)
             if hurry and (left <= 0 or batch < free <= step):  # (out of time, or all at once)
-                return _completed(pool.problem, fixed, last)
+                return (_finished(pool.problem, fixed, last, finish, deadline)
+                        if finish is not None and left > 0 else
+                        _completed(pool.problem, fixed, last))
             for e, col in _pick(last, fixed, rng, step).items():
                 fixed[e] = col
                 pool.fix(e, col)

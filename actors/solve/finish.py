@@ -38,7 +38,7 @@ STALL_PER_MEMBER = 2  # the finish ends after this many steps per free member wi
 
 
 def finish(worker: LnsWorker, start: Assignments, members: list[int], deadline: float,
-           group: int = 3, source: str = "dive") -> Assignments | None:
+           group: int, source: str = "dive") -> Assignments | None:
     """``members`` re-planned over the whole horizon from ``start`` (a valid roster) with the
     others fixed: the best roster found (None: none better than ``start``, or halted). With
     ``group`` 0, one solve of all of them until it is optimal or ``deadline``."""

@@ -24,6 +24,7 @@ from actors.solve.checker import check_roster
 from actors.solve.colgen import MasterLpFailed
 from actors.solve.constraints import RosterModel
 from actors.solve.exchange import Exchange
+from actors.solve.finish import finish
 from actors.solve.incumbent import Incumbent, roster_of
 from actors.solve.kinds import Tally, draw, record
 from actors.solve.neighbourhood import cells_to_free
@@ -292,8 +293,6 @@ class LnsWorker:
                  source: str = "dive") -> Assignments | None:
         """``members`` re-planned, the others fixed as in ``start``
         (:func:`actors.solve.finish.finish`, ``self.finish_group`` members a step)."""
-        from actors.solve.finish import finish
-
         return finish(self, start, members, deadline, self.finish_group, source)
 
     def first(self, deadline: float, limit_s: float = FIRST_LIMIT_S) -> None:
@@ -385,4 +384,3 @@ class LnsWorker:
             if self.draw == "work":  # the draw's record only when it draws by it
                 record([a.tally for a in self.arms], arm.tally, self.total, gain,
                        self.work - work)
-

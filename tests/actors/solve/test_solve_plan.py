@@ -1,5 +1,6 @@
 import ast
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -150,8 +151,7 @@ def plan_field(field: str, days: int, overrides: dict[str, str] | None = None) -
 def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
     from actors.solve.anneal import Annealer
 
-    def share(days: int, overrides: dict[str, str] | None = None) -> float:
-        return plan_field("anneal_requests", days, overrides)
+    share = partial(plan_field, "anneal_requests")
 
     assert share(28) == share(84) == REQUESTS_SHARE > 0
     assert share(85) == share(364) == 0.0
@@ -164,8 +164,7 @@ def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
 
 
 def test_cp_sat_finishes_the_dive_above_28_days_unless_overridden() -> None:
-    def share(days: int, overrides: dict[str, str] | None = None) -> float:
-        return plan_field("dive_finish", days, overrides)
+    share = partial(plan_field, "dive_finish")
 
     assert share(29) == share(84) == FINISH_SHARE > 0
     assert share(14) == share(28) == 0.0
@@ -175,8 +174,7 @@ def test_cp_sat_finishes_the_dive_above_28_days_unless_overridden() -> None:
 
 def test_sweeps_inside_annealing_are_planned_above_84_days_up_to_200_unless_overridden(
 ) -> None:
-    def every(days: int, overrides: dict[str, str] | None = None) -> float:
-        return plan_field("anneal_sweep_every", days, overrides)
+    every = partial(plan_field, "anneal_sweep_every")
 
     assert every(28) == 0.0 and every(84) == 0.0 and every(364) == 0.0
     assert every(85) == every(182) == every(200) == SWEEP_EVERY > 0
