@@ -32,7 +32,7 @@ def main() -> None:
     from actors.solve.plan import Plan, make_plan
     from actors.solve.pricing import weekend_index
     from actors.solve.reader import parse_problem_text
-    from actors.solve.sa_phase import temperature
+    from actors.solve.sa_phase import split, temperature
     from actors.solve.schema import SolveOptions
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -55,6 +55,7 @@ def main() -> None:
     moves, batch, last = 0, 0, 0.0
     while now - start < args.seconds:
         share = (now - start) / args.seconds
+        ann.set_split(split(plan, share))
         ann.run(plan.anneal_batch, temperature(plan, share),
                 temperature(plan, share + last / args.seconds), plan.anneal_weight,
                 args.seed * 100_003 + batch)

@@ -55,13 +55,16 @@ def set_cell(x, cnt, e, d, n, cellcost, row_ptr, rows, qual, req, wu, wo):
 def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, mix,
            cellcost, row_ptr, rows, qual, req, wu, wo, row_day, row_shift, choices, n_choices,
            allowed, forbid, length, unit, tmin, tmax, maxc, minc, minoff, weekend, maxw, caps,
-           rq_e, rq_d, rq_s, quick=True):
+           rq_e, rq_d, rq_s, wfirst, split=0.0, quick=True):
     """``iters`` moves of simulated annealing from ``x`` (changed in place, with ``cnt``, ``h``
     and the members' ``tally`` = (shift counts, minutes, days worked per weekend, weekends)).
     ``state`` = [objective, summed violations, best objective, moves undone unscored]: a roster
     with no violation and an objective below ``state[2]`` is copied to ``best``. The
     temperature falls geometrically from ``t_start`` to ``t_end``. ``quick`` = False scores
-    every move's rules (the reference the shortcut is tested against). Returns how many times
+    every move's rules (the reference the shortcut is tested against). ``split`` > 0 adds that
+    much to the cost a move is accepted on for every weekend a member works on one day only
+    (``wfirst``: each weekend's Saturday, -1 where the horizon cuts it): a shaping term, not
+    the objective — ``state`` and ``best`` follow the objective alone. Returns how many times
     ``best`` improved."""
     np.random.seed(seed)
     scnt, tot, wkc, wk = tally
@@ -180,15 +183,19 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
                                        minoff[e2])
                 dh2 -= global_violation(scnt[e2], tot[e2], wk[e2], unit, tmin[e2], tmax[e2],
                                         maxw[e2], caps[e2])
+        split_before = _one_day(x, cells_e, cells_d, m, weekend, wfirst) if split > 0 else 0
         dobj = 0.0
         for i in range(m):  # (the tallies only once the rules are scored)
             e, j, v = cells_e[i], cells_d[i], old[i]
             old[i] = x[e, j]
             dobj += set_cell(x, cnt, e, j, v, cellcost, row_ptr, rows, qual, req, wu, wo)
+        dcost = dobj  # what the move is accepted on: the objective, and the shaping term
+        if split > 0:
+            dcost += split * (_one_day(x, cells_e, cells_d, m, weekend, wfirst) - split_before)
         u, accept = 2.0, True  # (u: the acceptance draw, taken only for a rising move)
-        if clean and dobj > 0:
+        if clean and dcost > 0:
             u = np.random.random() if temp > 0 else 2.0
-            accept = u < math.exp(-dobj / temp) if temp > 0 else False
+            accept = u < math.exp(-dcost / temp) if temp > 0 else False
             skipped += not accept
         touched = accept
         if accept:
@@ -208,7 +215,7 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
                                        minoff[e2])
                 dh2 += global_violation(scnt[e2], tot[e2], wk[e2], unit, tmin[e2], tmax[e2],
                                         maxw[e2], caps[e2])
-            delta = dobj + weight * (dh1 + dh2)
+            delta = dcost + weight * (dh1 + dh2)
             if delta > 0:
                 if u > 1.0 and temp > 0:  # not drawn yet
                     u = np.random.random()
@@ -240,6 +247,25 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
     state[0], state[1], state[2] = obj, total_h, best_obj
     state[3] += skipped
     return found
+
+
+@njit(cache=True, nogil=True)
+def _one_day(x, cells_e, cells_d, m, weekend, wfirst):
+    """How many of the (member, weekend) pairs the move's ``m`` cells touch are worked on one
+    day only (each pair once; weekends the horizon cuts are not counted)."""
+    n = 0
+    for i in range(m):
+        w = weekend[cells_d[i]]
+        if w < 0 or wfirst[w] < 0:
+            continue
+        e, seen = cells_e[i], False
+        for k in range(i):
+            if cells_e[k] == e and weekend[cells_d[k]] == w:
+                seen = True
+                break
+        if not seen and (x[e, wfirst[w]] >= 0) != (x[e, wfirst[w] + 1] >= 0):
+            n += 1
+    return n
 
 
 @njit(cache=True, nogil=True)

@@ -26,6 +26,11 @@ Their shares come from the plan the annealer is built with (``plan.anneal_mix``,
 ``plan.anneal_requests``; :meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`,
 :meth:`Annealer.set_requests`).
 
+Moves are accepted on the objective's change plus, with :meth:`Annealer.set_split`, a shaping
+cost for every weekend a member works on one day only: where weekends are what runs out, such
+a weekend spends one of the member's most weekends on one shift (``plan.anneal_split``, falling
+to 0 over the phase). The best roster follows the objective alone.
+
 A move may break a hard rule: the annealer minimises ``objective + weight · violations``,
 where a member's violation counts the whole steps (shifts or days) by which each rule is
 broken (:func:`~actors.solve._anneal_rules.violation`; 0 exactly when the checker finds the
@@ -55,6 +60,18 @@ def _kernels():  # noqa: ANN202 - numba dispatchers
     return _anneal_kernels.anneal, _anneal_rules.violation
 
 
+def whole_weekends(weekend: np.ndarray) -> np.ndarray:
+    """Per weekend index, its first day (the Saturday) where both its days are in the
+    horizon, else -1."""
+    n = int(weekend.max()) + 1 if len(weekend) else 0
+    first = np.full(max(1, n), -1, dtype=np.int64)
+    for w in range(n):
+        days = np.nonzero(weekend == w)[0]
+        if len(days) == 2 and days[1] == days[0] + 1:
+            first[w] = days[0]
+    return first
+
+
 class Annealer:
     """One annealing state over ``problem``, started from a roster the checker accepts."""
 
@@ -69,6 +86,7 @@ class Annealer:
             shares = (*shares, max(0.0, plan.anneal_rotate))
         self.fill = plan.anneal_fill
         self.asked = max(0.0, plan.anneal_requests)  # (-1: make_plan had not decided)
+        self.split = 0.0  # the one-day weekends' shaping cost (set_split; the phase sets it)
         self.quick = True  # a move on two valid members fails on its objective change alone
         # when it must, unscored (False: every move scored whole; the same decisions)
         self.shift_ids = [s.id for s in problem.shifts]
@@ -94,6 +112,13 @@ class Annealer:
         """The share of request moves (a block swapped around a broken shift request)."""
         self.asked = share
         self._mix()
+
+    def set_split(self, share: float) -> None:
+        """The shaping cost of a weekend a member works on one day only, as a share of the
+        weekend cover rows' mean ``weight_under`` (what the weekend shift it loses costs when
+        that shift ends up short): added to what moves are accepted on, not to the objective,
+        so the best roster still follows the objective alone."""
+        self.split = share
 
     def _mix(self) -> None:
         asked = self.asked if len(self.rq_e) else 0.0
@@ -158,6 +183,9 @@ class Annealer:
         self.maxw = np.array([-1 if st.max_weekends is None else st.max_weekends
                               for st in p.staff], dtype=np.int64)
         self.weekend = weekend_index(p)
+        self.wfirst = whole_weekends(self.weekend)
+        on_weekends = [r.weight_under for r in p.cover if self.weekend[r.day] >= 0]
+        self.split_unit = float(np.mean(on_weekends)) if on_weekends else 0.0
 
     def reset(self, roster: Assignments) -> None:
         """Start again from ``roster`` (which the checker must accept)."""
@@ -206,7 +234,7 @@ class Annealer:
             self.choices, self.n_choices,
             self.allowed, self.forbid, self.length, self.unit, self.tmin, self.tmax, self.maxc,
             self.minc, self.minoff, self.weekend, self.maxw, self.caps, self.rq_e, self.rq_d,
-            self.rq_s, self.quick))
+            self.rq_s, self.wfirst, self.split * self.split_unit, self.quick))
 
     @property
     def objective(self) -> float:

@@ -71,6 +71,17 @@ ROTATE_SHARE = 0.25  # at this share beside anneal_mix's four. Instance 20, 120 
 # (60 s) 2608 / 2344 / 2341 against 2355 / 2322 / 2506, a full solve 2164 against 2063 (its
 # short shifts are one-day weekends too, thirteenth pass, but rotations there did not pay;
 # docs/benchmarks.md, twelfth pass)
+SPLIT_MIN_DAYS = VERY_LONG_DAYS  # above (no sweeps in annealing there): a shaping cost for
+SPLIT_SHARE = 0.1  # every weekend a member works on one day only, a tenth of a short weekend
+# row's weight, falling to 0 over the phase (anneal.py): every short row of 13, 20 and 22 is
+# on a weekend, and such a weekend spends one of the member's most weekends on one shift.
+# Annealing alone (60 s, seeds 0 / 1) gains everywhere: 13 1807 / 1802 against 1918 / 1979,
+# 20 5997 / 5900 against 6011 / 6308, 22 46561 / 46594 against 47942 / 48309 (0.2: worse on
+# 13 and 20). Full solves gain only on 22, the one plan without best-response sweeps inside
+# annealing (which move whole weekends themselves): 22 at 300 s 42606 / 43403 / 42425
+# against 43557 / 43574 / 43734; 20 at 300 s 5129 / 5162 against 5100 / 5142; 13 at 120 s
+# 1796 / 1601 / 1492 / 1700 against 1613 / 1591 / 1598 / 1534 (docs/benchmarks.md,
+# eighteenth pass)
 REQUESTS_MAX_DAYS = 84  # up to this horizon the annealer's moves include request swaps,
 REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swaps a block of
 # days around it with a member working the shift asked for (cover unchanged). Instance 13,
@@ -159,6 +170,10 @@ class Plan:
     anneal_requests: float = -1.0  # ... the share of its moves that swap a block around a
     # broken shift request with a member working the shift asked for (anneal.py; -1:
     # make_plan decides, REQUESTS_SHARE up to REQUESTS_MAX_DAYS, else 0)
+    anneal_split: float = -1.0  # ... a shaping cost per weekend a member works on one day
+    # only, as a share of the weekend rows' mean weight_under, added to what its moves are
+    # accepted on (not to the objective), falling linearly to 0 over its phase (anneal.py;
+    # -1: make_plan decides, SPLIT_SHARE above SPLIT_MIN_DAYS, else 0)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets
@@ -321,6 +336,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         changes["anneal_rotate"] = ROTATE_SHARE if days > ROTATE_MIN_DAYS else 0.0
     if plan.anneal_requests < 0:
         changes["anneal_requests"] = REQUESTS_SHARE if days <= REQUESTS_MAX_DAYS else 0.0
+    if plan.anneal_split < 0:
+        changes["anneal_split"] = SPLIT_SHARE if days > SPLIT_MIN_DAYS else 0.0
     if plan.dive_finish < 0:
         changes["dive_finish"] = FINISH_SHARE if days > FINISH_MIN_DAYS else 0.0
     if plan.anneal_sweep_every < 0:

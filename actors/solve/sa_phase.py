@@ -4,7 +4,9 @@ best valid rosters offered to the shared incumbent after every batch of moves.
 Temperatures fall geometrically with the share of the phase's time spent (``plan.anneal_t0``
 to ``plan.anneal_t1``): each batch is a fixed number of moves (``plan.anneal_batch``) whose
 end temperature is where the previous batch's duration says the clock will be, so the
-schedule follows the clock while every batch is bounded work.
+schedule follows the clock while every batch is bounded work. The shaping cost of a weekend
+worked on one day only (:meth:`~actors.solve.anneal.Annealer.set_split`) falls linearly from
+``plan.anneal_split`` to 0 over the phase, so its last moves follow the objective alone.
 
 Every ``plan.anneal_sweep_every`` of the phase (where planned), the thread stops annealing for
 one best-response sweep (:func:`actors.solve.construct.best_responses`) from the annealer's
@@ -37,6 +39,11 @@ def temperature(plan: Plan, share: float) -> float:
     return plan.anneal_t0 * (plan.anneal_t1 / plan.anneal_t0) ** share
 
 
+def split(plan: Plan, share: float) -> float:
+    """The shaping cost of a one-day weekend after ``share`` of the phase (falls to 0)."""
+    return plan.anneal_split * max(0.0, 1.0 - share)
+
+
 def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     """Anneal from the incumbent (the construction's first roster) until ``until``."""
     from actors.solve.anneal import Annealer
@@ -53,6 +60,7 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective)
     while not search.finished() and (now := time.monotonic()) < until:
         share = (now - start) / span
+        ann.set_split(split(plan, share))
         ann.run(plan.anneal_batch, temperature(plan, share),
                 temperature(plan, share + last / span), plan.anneal_weight,
                 seed * 100_003 + batches)

@@ -17,6 +17,7 @@ from actors.solve.plan import (
     PARTIAL_ROOT_END,
     REQUESTS_SHARE,
     ROTATE_SHARE,
+    SPLIT_SHARE,
     SWEEP_EVERY,
     Plan,
     estimate_terms,
@@ -161,6 +162,15 @@ def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
     assert Annealer(small, roster).asked == 0.0  # (Plan()'s -1: not decided, none)
     planned = make_plan(small, SolveOptions(workers=2))
     assert Annealer(small, roster, planned).mix[-2] == pytest.approx(1.0 - REQUESTS_SHARE)
+
+
+def test_one_day_weekends_are_shaped_above_200_days_unless_overridden() -> None:
+    share = partial(plan_field, "anneal_split")
+
+    assert share(201) == share(364) == SPLIT_SHARE > 0
+    assert share(28) == share(182) == share(200) == 0.0
+    assert share(364, {"anneal_split": "0"}) == 0.0
+    assert share(28, {"anneal_split": "0.2"}) == 0.2
 
 
 def test_cp_sat_finishes_the_dive_above_28_days_unless_overridden() -> None:

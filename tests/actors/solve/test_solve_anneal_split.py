@@ -1,0 +1,66 @@
+"""The one-day weekends' shaping cost steers the annealer's moves and never its objective or
+its best roster."""
+
+import numpy as np
+import pytest
+
+from actors.solve.anneal import Annealer, whole_weekends
+from actors.solve.checker import check_roster
+from actors.solve.plan import Plan
+from actors.solve.sa_phase import split
+from actors.solve.schema import RosterProblem
+
+
+def one_member_one_week() -> RosterProblem:
+    """A week from a Monday, one member, one shift: Saturday's row asks for one member,
+    Sunday's for none (the default weights: 100 under, 1 over): working Sunday costs 1."""
+    return RosterProblem.model_validate({
+        "horizon": {"days": 7},
+        "shifts": [{"id": "D", "length_minutes": 480}],
+        "staff": [{"id": "A"}],
+        "cover": [{"day": 5, "shift_id": "D", "requirement": 1},
+                  {"day": 6, "shift_id": "D", "requirement": 0}]})
+
+
+def cold(ann: Annealer) -> Annealer:
+    ann.run(2_000, 1e-9, 1e-9, 1000.0, 0)  # temperature ~0: only moves that cost nothing
+    return ann
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1])
+def test_a_one_day_weekend_costs_moves_a_share_of_a_short_row_and_the_best_follows_the_objective(
+        share: float) -> None:
+    problem = one_member_one_week()
+    ann = Annealer(problem, {"A": [None] * 5 + ["D", None]})
+    ann.set_split(share)
+    assert ann.split_unit == 100.0  # (the weekend rows' mean weight_under)
+    cold(ann)
+    saturday, sunday = ann.x[0, 5], ann.x[0, 6]
+    assert saturday >= 0  # (leaving Saturday short costs 100, more than any shaping)
+    # shaped: Sunday for 1 of objective against 10 of shaping; plain: Sunday stays off
+    assert (sunday >= 0) == (share > 0)
+    assert ann.objective == check_roster(problem, ann.roster()).objective == (share > 0)
+    assert ann.best_roster() == {"A": [None] * 5 + ["D", None]}
+    assert ann.best_objective == 0
+
+
+def test_a_shaping_cost_below_the_objectives_change_moves_nothing() -> None:
+    problem = one_member_one_week()
+    ann = Annealer(problem, {"A": [None] * 5 + ["D", None]})
+    ann.set_split(0.005)  # (0.5 of shaping against 1 of objective)
+    cold(ann)
+    assert ann.x[0, 6] < 0
+
+
+def test_only_weekends_with_both_days_in_the_horizon_are_counted() -> None:
+    # a horizon from a Sunday to a Saturday: its first and last weekends are cut
+    weekend = np.array([0, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, -1, 2], dtype=np.int64)
+    assert list(whole_weekends(weekend)) == [-1, 6, -1]
+    assert list(whole_weekends(np.full(4, -1, dtype=np.int64))) == [-1]
+
+
+def test_the_shaping_cost_falls_from_the_plans_share_to_zero_over_the_phase() -> None:
+    plan = Plan(anneal_split=0.2)
+    assert split(plan, 0.0) == pytest.approx(0.2)
+    assert split(plan, 0.5) == pytest.approx(0.1)
+    assert split(plan, 1.0) == split(plan, 1.5) == 0.0
