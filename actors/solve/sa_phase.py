@@ -40,8 +40,9 @@ def temperature(plan: Plan, share: float) -> float:
 
 
 def split(plan: Plan, share: float) -> float:
-    """The shaping cost of a one-day weekend after ``share`` of the phase (falls to 0)."""
-    return plan.anneal_split * max(0.0, 1.0 - share)
+    """The shaping cost of a one-day weekend after ``share`` of the phase (falls to 0; none
+    where make_plan has not decided, -1)."""
+    return max(0.0, plan.anneal_split) * max(0.0, 1.0 - share)
 
 
 def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:

@@ -64,3 +64,4 @@ def test_the_shaping_cost_falls_from_the_plans_share_to_zero_over_the_phase() ->
     assert split(plan, 0.0) == pytest.approx(0.2)
     assert split(plan, 0.5) == pytest.approx(0.1)
     assert split(plan, 1.0) == split(plan, 1.5) == 0.0
+    assert split(Plan(), 0.0) == 0.0  # (-1: make_plan has not decided)
