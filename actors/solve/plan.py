@@ -78,10 +78,10 @@ SPLIT_SHARE = 0.1  # every weekend a member works on one day only, a tenth of a 
 # Annealing alone (60 s, seeds 0 / 1) gains everywhere: 13 1807 / 1802 against 1918 / 1979,
 # 20 5997 / 5900 against 6011 / 6308, 22 46561 / 46594 against 47942 / 48309 (0.2: worse on
 # 13 and 20). Full solves gain only on 22, the one plan without best-response sweeps inside
-# annealing (which move whole weekends themselves): 22 at 300 s 42606 / 43403 / 42425
-# against 43557 / 43574 / 43734; 20 at 300 s 5129 / 5162 against 5100 / 5142; 13 at 120 s
-# 1796 / 1601 / 1492 / 1700 against 1613 / 1591 / 1598 / 1534 (docs/benchmarks.md,
-# eighteenth pass)
+# annealing (which move whole weekends themselves): 22 at 300 s 42606 / 43403 / 42425 /
+# 43603 against 43557 / 43574 / 43734 / 45184; 20 at 300 s 5129 / 5162 against 5100 / 5142;
+# 13 at 120 s 1796 / 1601 / 1492 / 1700 against 1613 / 1591 / 1598 / 1534
+# (docs/benchmarks.md, eighteenth pass)
 REQUESTS_MAX_DAYS = 84  # up to this horizon the annealer's moves include request swaps,
 REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swaps a block of
 # days around it with a member working the shift asked for (cover unchanged). Instance 13,
