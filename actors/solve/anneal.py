@@ -47,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from actors.solve.checker import check_roster
+from actors.solve.constraints import weekend_days
 from actors.solve.plan import Plan
 from actors.solve.pricing import forbid_matrix, weekend_index
 from actors.solve.schema import Assignments, RosterProblem
@@ -60,16 +61,11 @@ def _kernels():  # noqa: ANN202 - numba dispatchers
     return _anneal_kernels.anneal, _anneal_rules.violation
 
 
-def whole_weekends(weekend: np.ndarray) -> np.ndarray:
-    """Per weekend index, its first day (the Saturday) where both its days are in the
-    horizon, else -1."""
-    n = int(weekend.max()) + 1 if len(weekend) else 0
-    first = np.full(max(1, n), -1, dtype=np.int64)
-    for w in range(n):
-        days = np.nonzero(weekend == w)[0]
-        if len(days) == 2 and days[1] == days[0] + 1:
-            first[w] = days[0]
-    return first
+def whole_weekends(problem: RosterProblem) -> np.ndarray:
+    """Per weekend index (as :func:`~actors.solve.pricing.weekend_index` numbers them), its
+    Saturday where both its days are in the horizon, else -1 (at least one entry)."""
+    first = [days[0] if len(days) == 2 else -1 for days in weekend_days(problem)]
+    return np.array(first or [-1], dtype=np.int64)
 
 
 class Annealer:
@@ -183,7 +179,7 @@ class Annealer:
         self.maxw = np.array([-1 if st.max_weekends is None else st.max_weekends
                               for st in p.staff], dtype=np.int64)
         self.weekend = weekend_index(p)
-        self.wfirst = whole_weekends(self.weekend)
+        self.wfirst = whole_weekends(p)
         on_weekends = [r.weight_under for r in p.cover if self.weekend[r.day] >= 0]
         self.split_unit = float(np.mean(on_weekends)) if on_weekends else 0.0
 

@@ -1,7 +1,6 @@
 """The one-day weekends' shaping cost steers the annealer's moves and never its objective or
 its best roster."""
 
-import numpy as np
 import pytest
 
 from actors.solve.anneal import Annealer, whole_weekends
@@ -52,11 +51,16 @@ def test_a_shaping_cost_below_the_objectives_change_moves_nothing() -> None:
     assert ann.x[0, 6] < 0
 
 
+def horizon(days: int, start_date: str) -> RosterProblem:
+    return RosterProblem.model_validate({
+        "horizon": {"days": days, "start_date": start_date},
+        "shifts": [{"id": "D", "length_minutes": 480}], "staff": [{"id": "A"}]})
+
+
 def test_only_weekends_with_both_days_in_the_horizon_are_counted() -> None:
-    # a horizon from a Sunday to a Saturday: its first and last weekends are cut
-    weekend = np.array([0, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, -1, 2], dtype=np.int64)
-    assert list(whole_weekends(weekend)) == [-1, 6, -1]
-    assert list(whole_weekends(np.full(4, -1, dtype=np.int64))) == [-1]
+    # two weeks from Sunday 2026-11-29 to a Saturday: its first and last weekends are cut
+    assert list(whole_weekends(horizon(14, "2026-11-29"))) == [-1, 6, -1]
+    assert list(whole_weekends(horizon(4, "2026-11-30"))) == [-1]  # (Monday to Thursday)
 
 
 def test_the_shaping_cost_falls_from_the_plans_share_to_zero_over_the_phase() -> None:
