@@ -408,6 +408,32 @@ def test_a_sweep_may_take_its_share_of_the_phase_and_no_more(
         assert sweeps[0][2] > 0
 
 
+@pytest.mark.parametrize("share", [-1.0, 0.3])
+def test_the_phase_sets_the_falling_shaping_cost_before_every_batch(
+        share: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    shares: list[tuple[float, float]] = []  # (the share set, the annealer's split at its run)
+    real_set, real_run = Annealer.set_split, Annealer.run
+
+    def set_split(ann: Annealer, value: float) -> None:  # (records, then sets for real)
+        shares.append((value, -1.0))
+        real_set(ann, value)
+
+    def run(ann: Annealer, *args: object) -> int:
+        shares[-1] = (shares[-1][0], ann.split)
+        return real_run(ann, *args)
+
+    monkeypatch.setattr(Annealer, "set_split", set_split)
+    monkeypatch.setattr(Annealer, "run", run)
+    _sweeping_phase(Plan(anneal_batch=200, anneal_split=share), 4, monkeypatch)
+    assert len(shares) == 4 and all(value == seen for value, seen in shares)
+    values = [value for value, _ in shares]
+    assert values == sorted(values, reverse=True)  # (falling with the phase's clock)
+    if share < 0:  # make_plan has not decided: no shaping
+        assert values == [0.0] * 4
+    else:  # (a phase of 600 s: four small batches end long before the share reaches 0)
+        assert all(0 < value <= 0.3 for value in values)
+
+
 def test_sweeps_that_gain_less_a_second_than_annealing_come_twice_as_seldom() -> None:
     from actors.solve.sa_phase import next_gap
 
