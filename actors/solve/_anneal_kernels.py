@@ -84,7 +84,7 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
     for _ in range(iters):
         temp *= ratio
         kind = np.random.random()
-        m = 0
+        m, swap = 0, False
         e1 = np.random.randint(n_staff)
         e2 = e1
         d = np.random.randint(days)
@@ -100,14 +100,7 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
                 e2 += 1
             width = 1 + np.random.randint(min(7, days))
             d = np.random.randint(days - width + 1)
-            lo, hi = d, d + width - 1
-            for j in range(lo, hi + 1):
-                if x[e1, j] != x[e2, j]:
-                    old[m], cells_e[m], cells_d[m] = x[e2, j], e1, j
-                    old[m + 1], cells_e[m + 1], cells_d[m + 1] = x[e1, j], e2, j
-                    m += 2
-            if m == 0:
-                continue
+            lo, hi, swap = d, d + width - 1, True
         elif kind < mix[2]:  # one member takes a new value, another their old one
             e2 = np.random.randint(n_staff - 1)
             if e2 >= e1:
@@ -145,8 +138,7 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
             if m == 0:
                 continue
         else:  # a member asked for a shift they do not work: they swap a block of days
-            # around it with a member who works it (cover unchanged; the swap's loop is
-            # written out again: a shared helper cost a fifth of the moves a second)
+            # around it with a member who works it (cover unchanged)
             if len(rq_e) == 0:  # (the shares' float sum may leave this a sliver of draws)
                 continue
             q = np.random.randint(len(rq_e))
@@ -156,12 +148,16 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
                 continue
             width = 1 + np.random.randint(min(7, days))
             lo = max(0, d - np.random.randint(width))
-            hi = min(days - 1, lo + width - 1)
+            hi, swap = min(days - 1, lo + width - 1), True
+        if swap:  # e1 and e2 swap days lo..hi (written here, not in a helper: a helper call
+            # cost a fifth of the moves a second)
             for j in range(lo, hi + 1):
                 if x[e1, j] != x[e2, j]:
                     old[m], cells_e[m], cells_d[m] = x[e2, j], e1, j
                     old[m + 1], cells_e[m + 1], cells_d[m + 1] = x[e1, j], e2, j
                     m += 2
+            if m == 0:
+                continue
         # the rules' change: the windows' local violation and the tallies' global one, before
         # and after; `old` holds the new values until the cells are written, then the old ones
         # (the calls are written out: a helper taking the tallies' tuple cost 10-20 % of the
