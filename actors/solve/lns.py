@@ -12,6 +12,7 @@ search (and a second LNS, once the exact search hands its core over) also report
 from __future__ import annotations
 
 import gc
+import logging
 import random
 import threading
 import time
@@ -48,6 +49,7 @@ LP_SHARE = (0.3, 0.7)  # lp kind: the share of the staff it re-plans, drawn unif
 LP_CHANCE = 0.5  # lp kind: the chance it is picked (a back-off after misses, x0.8 down to
 # 0.1, was tried: Instance 8 ended at 1311 / 1312 / 1324 / 1405 against 1305 / 1306 without)
 LP_LIMIT_S = 5.0  # lp kind: time limit of one move
+log = logging.getLogger(__name__)
 GC_CELLS = 250_000  # a full garbage collection every GC_CELLS / (model cells) sub-solves
 EXPLORE = 0.25  # compact sub-solves: a kind at random this often, else one drawn by rate
 RATE_WEIGHT = 0.1  # ... the weight of the latest step in a kind's moving average
@@ -348,6 +350,8 @@ class LnsWorker:
                 gain = best - value
             if not self.halt.is_set():
                 arm.update(closed, gain)
+        log.debug("lns ends after %d steps: %s", self.steps, "; ".join(
+            f"{a.kind} {a.tries} tries, {a.gains} lower, size {a.size:.3f}" for a in self.arms))
 
     def _sideways(self, found: Assignments, best: int) -> None:
         report = check_roster(self.rm.problem, found)
@@ -378,6 +382,9 @@ class LnsWorker:
                 gain = best - value
             elif found is not None and self.merge:
                 gain = self._merge(found, free)
+        if gain:
+            log.debug("%s step: %d lower (size %.3f, %d free cells, %.1f s)", arm.kind, gain,
+                      arm.size, len(free), time.monotonic() - began)
         if not self.halt.is_set():
             arm.update(closed or (GROW_ON_GAIN and gain > 0), gain)
             arm.credit(gain, time.monotonic() - began)
