@@ -4,10 +4,10 @@ the development loop for the annealer's moves (a quicker, less noisy signal than
     .venv/bin/python bench/anneal_alone.py --data ../shared/benchmarks/shift_scheduling \\
         --instance 13 --seconds 60 --seed 0
 
-Batches of ``--batch`` moves with the annealing phase's clock-following temperatures
-(:func:`actors.solve.sa_phase.temperature`). Prints the best valid objective, its breakdown,
-the missing and surplus shifts, the members' unused minutes, the weekends worked on one day
-only and the moves a second, as one
+Batches of ``--batch`` moves as the annealing phase runs them
+(:func:`actors.solve.sa_phase.anneal_batch`: clock-following temperatures and the shaping
+cost). Prints the best valid objective, its breakdown, the missing and surplus shifts, the
+members' unused minutes, the weekends worked on one day only and the moves a second, as one
 JSON line (``--json`` appends it to a file).
 """
 
@@ -32,7 +32,7 @@ def main() -> None:
     from actors.solve.plan import Plan, make_plan
     from actors.solve.pricing import weekend_index
     from actors.solve.reader import parse_problem_text
-    from actors.solve.sa_phase import split, temperature
+    from actors.solve.sa_phase import anneal_batch
     from actors.solve.schema import SolveOptions
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -55,10 +55,7 @@ def main() -> None:
     moves, batch, last = 0, 0, 0.0
     while now - start < args.seconds:
         share = (now - start) / args.seconds
-        ann.set_split(split(plan, share))
-        ann.run(plan.anneal_batch, temperature(plan, share),
-                temperature(plan, share + last / args.seconds), plan.anneal_weight,
-                args.seed * 100_003 + batch)
+        anneal_batch(ann, plan, share, last / args.seconds, args.seed * 100_003 + batch)
         moves, batch, last = moves + plan.anneal_batch, batch + 1, time.monotonic() - now
         now += last
     best = ann.best_roster()

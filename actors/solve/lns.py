@@ -33,6 +33,8 @@ from actors.solve.plateau import must_differ
 from actors.solve.schema import Assignments
 from actors.solve.submodel import Index, build_sub, roster_of_sub
 
+log = logging.getLogger(__name__)
+
 SUB_LIMIT_S = 1.0  # time limit of one sub-solve
 SUB_LINEARIZATION = 2  # CP-SAT linearization level of the sub-solves
 FIRST_LIMIT_S = 2.0  # the first roster's single-worker solve
@@ -49,7 +51,6 @@ LP_SHARE = (0.3, 0.7)  # lp kind: the share of the staff it re-plans, drawn unif
 LP_CHANCE = 0.5  # lp kind: the chance it is picked (a back-off after misses, x0.8 down to
 # 0.1, was tried: Instance 8 ended at 1311 / 1312 / 1324 / 1405 against 1305 / 1306 without)
 LP_LIMIT_S = 5.0  # lp kind: time limit of one move
-log = logging.getLogger(__name__)
 GC_CELLS = 250_000  # a full garbage collection every GC_CELLS / (model cells) sub-solves
 EXPLORE = 0.25  # compact sub-solves: a kind at random this often, else one drawn by rate
 RATE_WEIGHT = 0.1  # ... the weight of the latest step in a kind's moving average

@@ -45,6 +45,15 @@ def split(plan: Plan, share: float) -> float:
     return max(0.0, plan.anneal_split) * max(0.0, 1.0 - share)
 
 
+def anneal_batch(ann: Annealer, plan: Plan, share: float, ahead: float, seed: int) -> None:
+    """One batch of ``plan.anneal_batch`` moves after ``share`` of the phase: the shaping cost
+    of that moment, and temperatures from there to where ``ahead`` more of the phase ends
+    (the last batch's share of it)."""
+    ann.set_split(split(plan, share))
+    ann.run(plan.anneal_batch, temperature(plan, share), temperature(plan, share + ahead),
+            plan.anneal_weight, seed)
+
+
 def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     """Anneal from the incumbent (the construction's first roster) until ``until``."""
     from actors.solve.anneal import Annealer
@@ -61,10 +70,7 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective)
     while not search.finished() and (now := time.monotonic()) < until:
         share = (now - start) / span
-        ann.set_split(split(plan, share))
-        ann.run(plan.anneal_batch, temperature(plan, share),
-                temperature(plan, share + last / span), plan.anneal_weight,
-                seed * 100_003 + batches)
+        anneal_batch(ann, plan, share, last / span, seed * 100_003 + batches)
         last, batches = time.monotonic() - now, batches + 1
         sweeps.maybe(ann)
         best = search.inc.objective
