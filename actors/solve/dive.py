@@ -70,7 +70,8 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
          halt: Callable[[], bool] = lambda: False, seed: int = 0, randomize: bool = False,
          fixed: dict[int, Column] | None = None, batch: int = 1,
          chunk: int = 0, hurry: bool = False, finish: Finish | None = None,
-         finish_at: int = 0) -> Assignments | None:
+         finish_at: int = 0, reserve: float = 0.0,
+         start: LpSolution | None = None) -> Assignments | None:
     """One dive from the pool's current LP (members in ``fixed`` already fixed in the pool);
     the roster it ends at (None when it ran out of time or was halted). Column generation
     re-converges after each fix (``chunk``: partial pricing, :func:`generate`). With
@@ -80,24 +81,30 @@ def dive(pool: ColumnPool, pricers: list, deadline: float,
     ``finish``, once at most ``finish_at`` members are free (or when hurrying would fix them
     all at once), ``finish(start, free, deadline)`` re-plans them (CP-SAT, the others fixed)
     from ``start``, that same completion, and the dive ends with its roster, or ``start`` if
-    it found none better: the last steps are the dive's slowest. The pool is left unfixed,
-    with every column generated."""
+    it found none better: the last steps are the dive's slowest. With ``finish``, the steps'
+    column generation stops ``reserve`` seconds before ``deadline``, so the finish always
+    gets those seconds: a step that would run on to the deadline hands its last LP's
+    completion to the finish instead (the pace is still judged against ``deadline``);
+    ``start``, the pool's current LP, is what it completes if no step had time to solve one.
+    The pool is left unfixed, with every column generated."""
     fixed = dict(fixed or {})
     rng = random.Random(seed) if randomize else None
-    n_staff, took, last = len(pool.problem.staff), 0.0, None
+    n_staff, took, last = len(pool.problem.staff), 0.0, start
+    until = deadline - reserve if finish is not None else deadline  # the steps' own deadline
     try:
         while len(fixed) < n_staff:
             began, free = time.monotonic(), n_staff - len(fixed)
             if finish is not None and last is not None and free <= finish_at:
                 return _finished(pool.problem, fixed, last, finish, deadline)
-            state = generate(pool, pricers, deadline, CgState(), halt=halt, seed=seed,
+            state = generate(pool, pricers, until, CgState(), halt=halt, seed=seed,
                              fixed=fixed, chunk=chunk)
             last = (state.solution or last) if hurry else state.solution
-            left, free = deadline - time.monotonic(), n_staff - len(fixed)
+            now, free = time.monotonic(), n_staff - len(fixed)
+            left = deadline - now
             if halt() or last is None or (left <= 0 and not hurry):
                 return None
             step = hurried(batch, free, took, left) if hurry and took and left > 0 else batch
-            if hurry and (left <= 0 or batch < free <= step):  # (out of time, or all at once)
+            if hurry and (now >= until or batch < free <= step):  # (out of time, or all at once)
                 return (_finished(pool.problem, fixed, last, finish, deadline)
                         if finish is not None and left > 0 else
                         _completed(pool.problem, fixed, last))
@@ -182,7 +189,7 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
                  on_bound: Callable[[float], None], seed: int = 0,
                  dive_batch_per: int = 20, chunk: int = 0,
                  root_until: float | None = None, finish: Finish | None = None,
-                 finish_share: float = 0.0) -> Phase:
+                 finish_share: float = 0.0, finish_reserve: float = 0.0) -> Phase:
     """Column generation from the incumbent's schedules to the root LP (its bounds go to
     ``on_bound``, rounded up; ``chunk``: partial pricing, :func:`generate`; it stops by
     ``root_until``, default ``deadline``), then one dive (ending by ``dive_until``) whose
@@ -216,7 +223,8 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
         found = dive(pool, pricers, dive_until, halt=halt, seed=seed,
                      batch=max(1, len(problem.staff) // dive_batch_per), chunk=chunk,
                      hurry=True, finish=finish,
-                     finish_at=math.floor(finish_share * len(problem.staff)))
+                     finish_at=math.floor(finish_share * len(problem.staff)),
+                     reserve=finish_reserve, start=root)
         if found is not None:
             phase.dive = check_roster(problem, found).objective
             log.info("dive: %d at %.1f s", phase.dive, time.monotonic() - started)

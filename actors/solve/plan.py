@@ -96,6 +96,12 @@ FINISH_SHARE = 0.4  # once at most this share of the staff is free: the dive's l
 # in 0.75 s). 18 at 120 s, seeds 0-5: median 4692 with 0.4, 4896 with 0.25, 5103 with 0.6
 # (seeds 0-2), ~5095 without; 14 (42 days) proved optimal with it. Not on 28 days: 12 4151
 # against 4041 without, 8 (60 s) 1353 against 1312 (docs/benchmarks.md, sixteenth pass)
+FINISH_RESERVE = 0.1  # the dive's steps stop this share of the time limit before its end, so
+# the finish always runs (Instance 18, seed 0, 120 s: a step with 12 of 22 members fixed ran
+# from 71 s to the dive's end at 102 s, 10 members took their LP schedules unfinished: 6689,
+# and the solve ended at 5426). 18 at 120 s on a VM where the root LP took ~47 s, seeds 0-5:
+# 4566 / 4774 / 4701 / 4968 / 4869 / 4874 with it, 5426 / 5731 / 4579 / 5499 / 5389 / 5222
+# without; 14 still proved optimal (docs/benchmarks.md, twentieth pass)
 SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
 # each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
 # of the phase long. Instance 20 at 300 s, three pairs on two VMs: 5193 / 5212 / 5140 against
@@ -195,6 +201,8 @@ class Plan:
     dive_finish: float = -1.0  # ... and once at most this share of the staff is free,
     # CP-SAT re-plans them (the others fixed) and the dive ends (0: the dive to its end; -1:
     # make_plan decides, FINISH_SHARE above FINISH_MIN_DAYS, else 0)
+    dive_finish_reserve: float = FINISH_RESERVE  # ... and this share of the time limit before
+    # dive_end is kept for the finish: the steps' column generation stops by then
     dive_finish_group: int = 3  # ... members re-planned a step of the finish (finish.py; 0:
     # all in one solve, the sixteenth pass's way: from Instance 18's 7205, 11 members free,
     # one solve reached 6528 in 30 s, three a step 4790 in 22 s; seventeenth pass)

@@ -114,7 +114,7 @@ def _colgen(search: Search, lns: LnsWorker, plan: Plan, options: SolveOptions,
             on_bound=search.on_bound, seed=options.seed, dive_batch_per=plan.dive_batch_per,
             chunk=plan.colgen_chunk, root_until=min(deadline, started + plan.root_end * limit),
             finish=lns.complete if plan.dive_finish > 0 else None,  # (-1: undecided, none)
-            finish_share=plan.dive_finish)
+            finish_share=plan.dive_finish, finish_reserve=plan.dive_finish_reserve * limit)
     except MasterLpFailed as exc:  # the bound and rosters found so far stay
         log.warning("column generation stopped: %s", exc)
     else:

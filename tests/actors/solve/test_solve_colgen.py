@@ -1,5 +1,6 @@
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import actors.solve.dive as dive_module
 from actors.solve.checker import check_roster
@@ -82,9 +83,11 @@ def test_the_column_generation_phase_lifts_instance_7s_bound_above_the_exact_sea
     now = time.monotonic()
     phase = colgen_phase(rm, inc, now, now, now + 40, halt=lambda: False,
                          on_bound=bounds.append)
-    assert phase.guide is not None and bounds == sorted(bounds) and phase.dive is None
+    assert phase.guide is not None and bounds == sorted(bounds)
     assert all(b == int(b) for b in bounds)  # rounded up: objectives are whole numbers
     assert 951 < bounds[-1] <= 1056  # CP-SAT's max_lp bound stalls at 951; 1056 is optimal
+    assert phase.dive is not None and phase.dive >= bounds[-1]  # (no time for a dive step:
+    # the root LP's completion, each member on their heaviest schedule)
     assert len(phase.guide(inc.roster)) == len(problem.staff)
 
 
@@ -268,6 +271,55 @@ def test_a_dive_hands_its_last_free_members_to_cp_sat_and_ends_with_what_it_find
     assert report.feasible and report.objective <= check_roster(problem, start).objective
     kept = [st.id for e, st in enumerate(problem.staff) if e not in free]
     assert all(roster[sid] == start[sid] for sid in kept)
+
+
+def test_a_dive_keeps_its_reserve_for_the_finish_when_a_step_would_run_past_it(
+        monkeypatch) -> None:
+    problem = instance(7)  # (a fractional root LP: the dive needs steps)
+    pool, _, _ = converged_pool(problem)
+    clock, asked, calls = [0.0], [], []
+
+    def slow_step(pool, pricers, deadline, state, **kw):  # noqa: ANN001, ANN003, ANN202
+        asked.append(deadline)  # the step's column generation, then its clock runs past it
+        done = generate(pool, pricers, time.monotonic() + 600, state, **kw)
+        clock[0] = 75.0
+        return done
+
+    def finish(start: Assignments, free: list[int], deadline: float) -> Assignments | None:
+        calls.append((start, free, deadline))
+        return start
+
+    monkeypatch.setattr(dive_module, "generate", slow_step)
+    monkeypatch.setattr(dive_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    roster = dive(pool, make_pricers(problem), 100.0, hurry=True, finish=finish, finish_at=1,
+                  reserve=30.0)
+    assert asked == [70.0]  # the steps stop 30 s before the dive's deadline ...
+    assert len(calls) == 1  # ... and the finish gets those 30 s, with every member free
+    start, free, deadline = calls[0]
+    assert deadline == 100.0 and free == list(range(len(problem.staff)))
+    assert roster == start and check_roster(problem, roster).feasible
+    asked.clear()
+    clock[0] = 0.0
+    dive(pool, make_pricers(problem), 100.0, hurry=True, reserve=30.0)  # no finish: no reserve
+    assert asked[0] == 100.0
+
+
+def test_a_dive_with_no_time_left_before_its_reserve_finishes_the_lp_it_starts_from(
+        monkeypatch) -> None:
+    problem = instance(7)
+    pool, state, _ = converged_pool(problem)
+    calls = []
+
+    def finish(start: Assignments, free: list[int], deadline: float) -> Assignments | None:
+        calls.append((free, deadline))
+        return start
+
+    monkeypatch.setattr(dive_module, "generate", lambda *a, **kw: CgState())  # (no LP solved)
+    monkeypatch.setattr(dive_module, "time", SimpleNamespace(monotonic=lambda: 80.0))
+    roster = dive(pool, make_pricers(problem), 100.0, hurry=True, finish=finish, finish_at=1,
+                  reserve=30.0, start=state.solution)
+    assert calls == [(list(range(len(problem.staff))), 100.0)]
+    assert roster is not None and check_roster(problem, roster).feasible
 
 
 def completed_from_greedy(group: int) -> tuple[LnsWorker, Assignments | None]:
