@@ -179,7 +179,8 @@ class Phase:
     dive: int | None = None  # the dive's objective (None: no dive finished)
     guide: Callable[[Assignments], list[float]] | None = None
     repair: Callable[[Assignments, list[int], float, int], Assignments | None] | None = None
-    fixing: Callable[[int], Fixing | None] | None = None  # reduced-cost fixing for an ub
+    fixing: Callable[[int, float], Fixing | None] | None = None  # reduced-cost fixing for an
+    # ub, given up when it would not end by the time given
     master: Callable[..., tuple[Assignments, int] | None] | None = None  # rmip.best_from_pool
     # on this phase's pool and root LP
 
@@ -217,7 +218,7 @@ def colgen_phase(rm: RosterModel, inc: Incumbent, started: float, dive_until: fl
     phase.repair = lambda r, free, until, k: repair(pool, pricers, r, free, until, halt, k,
                                                     chunk)
     if state.converged:  # the root duals: the Lagrangian bound is the LP's
-        phase.fixing = lambda ub: reduced_cost_fixing(pool, pricers, root, ub)
+        phase.fixing = partial(reduced_cost_fixing, pool, pricers, root)  # (ub, until)
         phase.master = partial(best_from_pool, pool, root)
     if state.converged and not halt():
         found = dive(pool, pricers, dive_until, halt=halt, seed=seed,

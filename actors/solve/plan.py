@@ -101,7 +101,9 @@ FINISH_RESERVE = 0.1  # the dive's steps stop this share of the time limit befor
 # from 71 s to the dive's end at 102 s, 10 members took their LP schedules unfinished: 6689,
 # and the solve ended at 5426). 18 at 120 s on a VM where the root LP took ~47 s, seeds 0-5:
 # 4566 / 4774 / 4701 / 4968 / 4869 / 4874 with it, 5426 / 5731 / 4579 / 5499 / 5389 / 5222
-# without; 14 still proved optimal (docs/benchmarks.md, twentieth pass)
+# without; 14 still proved optimal. At 28 days too (where dive_finish is 0, so the finish
+# runs only when time cuts the dive): Instance 12, seeds 0-1, 4050 / 4148 against 5124 / 5039
+# and 5034 / 4051 (docs/benchmarks.md, twentieth pass)
 SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
 # each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
 # of the phase long. Instance 20 at 300 s, three pairs on two VMs: 5193 / 5212 / 5140 against
@@ -130,6 +132,8 @@ class Plan:
     lp_repair: bool = True  # ... and an LNS kind that re-plans members by it
     restart: bool = True  # ... the exact search restarts from a better roster (its hint)
     fixing: bool = True  # ... restricted by reduced-cost fixing and Lagrangian cuts
+    fixing_share: float = 0.5  # ... given up when, at its pace, it would take more than this
+    # share of the time left (Instance 12 on a slow VM: 33 s after the dive, from 87 s to T)
     master: bool = True  # ... the LNS stops once for the restricted master IP (rmip.py)
     lns_cuts: bool = True  # ... and the LNS's model gets the same banned cells and cuts
     lns_compact: bool = False  # LNS sub-solves on a model of the free cells alone (submodel.py)
@@ -202,7 +206,9 @@ class Plan:
     # CP-SAT re-plans them (the others fixed) and the dive ends (0: the dive to its end; -1:
     # make_plan decides, FINISH_SHARE above FINISH_MIN_DAYS, else 0)
     dive_finish_reserve: float = FINISH_RESERVE  # ... and this share of the time limit before
-    # dive_end is kept for the finish: the steps' column generation stops by then
+    # dive_end is kept for the finish: the steps' column generation stops by then, and at any
+    # horizon a dive cut there (or hurrying to fix everyone at once) is finished by CP-SAT
+    # instead of taking its LP's schedules (0: neither)
     dive_finish_group: int = 3  # ... members re-planned a step of the finish (finish.py; 0:
     # all in one solve, the sixteenth pass's way: from Instance 18's 7205, 11 members free,
     # one solve reached 6528 in 30 s, three a step 4790 in 22 s; seventeenth pass)

@@ -113,8 +113,10 @@ def _colgen(search: Search, lns: LnsWorker, plan: Plan, options: SolveOptions,
             deadline, halt=lambda: search.finished() or lns.halt.is_set(),
             on_bound=search.on_bound, seed=options.seed, dive_batch_per=plan.dive_batch_per,
             chunk=plan.colgen_chunk, root_until=min(deadline, started + plan.root_end * limit),
-            finish=lns.complete if plan.dive_finish > 0 else None,  # (-1: undecided, none)
-            finish_share=plan.dive_finish, finish_reserve=plan.dive_finish_reserve * limit)
+            finish=lns.complete if plan.dive_finish > 0 or plan.dive_finish_reserve > 0
+            else None,  # (dive_finish -1: undecided, taken as 0)
+            finish_share=max(0.0, plan.dive_finish),
+            finish_reserve=plan.dive_finish_reserve * limit)
     except MasterLpFailed as exc:  # the bound and rosters found so far stay
         log.warning("column generation stopped: %s", exc)
     else:
@@ -123,15 +125,16 @@ def _colgen(search: Search, lns: LnsWorker, plan: Plan, options: SolveOptions,
             lns.set_guide(phase.guide)
         if phase.repair is not None and plan.lp_repair:
             lns.set_repair(phase.repair)  # this thread's own pool: not for the second LNS
-    _restrict_below(search, lns, phase, plan)
+    _restrict_below(search, lns, phase, plan, deadline)
     if plan.master and phase.master is not None:
         lns.run(min(deadline, started + plan.master_at * limit))
-        _restrict_below(search, lns, phase, plan)
+        _restrict_below(search, lns, phase, plan, deadline)
         _master(search, lns, phase, plan, min(deadline, started + plan.master_end * limit))
-        _restrict_below(search, lns, phase, plan)
+        _restrict_below(search, lns, phase, plan, deadline)
 
 
-def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, plan: Plan) -> None:
+def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, plan: Plan,
+                    deadline: float) -> None:
     """Once the colgen phase is over, and again when the incumbent has improved: the exact
     search restarts below the incumbent (``restart``), and the LNS's model drops the same
     cells and gets the same cuts and cutoff (``lns_cuts``)."""
@@ -139,7 +142,10 @@ def _restrict_below(search: Search, lns: LnsWorker, phase: Phase, plan: Plan) ->
     lns_cap = math.inf if lns.rm.cutoff is None else lns.rm.cutoff + 1
     if obj is None or search.finished() or (obj >= search.cap and obj >= lns_cap):
         return
-    fixing = phase.fixing(obj - 1) if plan.fixing and phase.fixing is not None else None
+    now = time.monotonic()  # the fixing may take a share of the time left, not all of it
+    until = now + plan.fixing_share * (deadline - now)
+    fixing = (phase.fixing(obj - 1, until) if plan.fixing and phase.fixing is not None
+              else None)
     if plan.restart:
         search.restart_exact(fixing)
     if plan.lns_cuts and fixing is not None and obj < lns_cap:

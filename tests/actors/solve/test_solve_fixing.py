@@ -1,11 +1,14 @@
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from ortools.sat.python import cp_model
 
+import actors.solve.fixing as fixing_module
 from actors.solve.checker import check_roster
 from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_pricers
 from actors.solve.constraints import ModelFlags, build_model
+from actors.solve.construct import construct
 from actors.solve.fixing import apply_fixing, reduced_cost_fixing
 from actors.solve.model import solve
 from actors.solve.reader import parse_problem_text
@@ -25,6 +28,10 @@ def root_of(problem: RosterProblem, roster) -> tuple[ColumnPool, list, CgState]:
     state = generate(pool, pricers, time.monotonic() + 60, CgState())
     assert state.converged
     return pool, pricers, state
+
+
+def first_roster(problem: RosterProblem):  # noqa: ANN201 (an Assignments)
+    return construct(problem, time.monotonic() + 600).roster
 
 
 def restricted_solve(problem: RosterProblem, fixing) -> tuple[int, cp_model.CpSolver]:
@@ -48,6 +55,18 @@ def test_reduced_cost_fixing_never_bans_a_cell_of_an_optimal_roster_and_bans_man
     used = {(e, d, s) for e, col in enumerate(columns_of(problem, best))
             for d, s in enumerate(col)}
     assert not used & set(fixing.banned)
+
+
+def test_reduced_cost_fixing_gives_up_when_its_pace_would_pass_the_time_it_is_given(
+        monkeypatch) -> None:
+    problem = instance(2)
+    pool, pricers, state = root_of(problem, first_roster(problem))
+    ticks = iter(range(1000))  # a clock that moves 1 s each time it is read
+    monkeypatch.setattr(fixing_module, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
+    members = len(problem.staff)  # one member takes 1 s at this clock: all of them, `members`
+    assert reduced_cost_fixing(pool, pricers, state.solution, 828, until=members - 2) is None
+    done = reduced_cost_fixing(pool, pricers, state.solution, 828, until=members + 2)
+    assert done is not None and done.banned
 
 
 def test_a_model_restricted_below_the_optimum_is_infeasible_and_at_it_finds_the_optimum(
