@@ -203,8 +203,9 @@ class Plan:
     dive_end: float = 0.85  # the dive must end by this share of the time limit
     dive_batch_per: int = 20  # the dive fixes one member per this many at a step (at least 1)
     dive_finish: float = -1.0  # ... and once at most this share of the staff is free,
-    # CP-SAT re-plans them (the others fixed) and the dive ends (0: the dive to its end; -1:
-    # make_plan decides, FINISH_SHARE above FINISH_MIN_DAYS, else 0)
+    # CP-SAT re-plans them (the others fixed) and the dive ends (0: only when time cuts the
+    # dive short, see dive_finish_reserve; -1: make_plan decides, FINISH_SHARE above
+    # FINISH_MIN_DAYS, else 0)
     dive_finish_reserve: float = FINISH_RESERVE  # ... and this share of the time limit before
     # dive_end is kept for the finish: the steps' column generation stops by then, and at any
     # horizon a dive cut there (or hurrying to fix everyone at once) is finished by CP-SAT
