@@ -30,10 +30,6 @@ def root_of(problem: RosterProblem, roster) -> tuple[ColumnPool, list, CgState]:
     return pool, pricers, state
 
 
-def first_roster(problem: RosterProblem):  # noqa: ANN201 (an Assignments)
-    return construct(problem, time.monotonic() + 600).roster
-
-
 def restricted_solve(problem: RosterProblem, fixing) -> tuple[int, cp_model.CpSolver]:
     rm = build_model(problem, ModelFlags())
     apply_fixing(rm, fixing)
@@ -60,7 +56,7 @@ def test_reduced_cost_fixing_never_bans_a_cell_of_an_optimal_roster_and_bans_man
 def test_reduced_cost_fixing_gives_up_when_its_pace_would_pass_the_time_it_is_given(
         monkeypatch) -> None:
     problem = instance(2)
-    pool, pricers, state = root_of(problem, first_roster(problem))
+    pool, pricers, state = root_of(problem, construct(problem, time.monotonic() + 600).roster)
     ticks = iter(range(1000))  # a clock that moves 1 s each time it is read
     monkeypatch.setattr(fixing_module, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
     members = len(problem.staff)  # one member takes 1 s at this clock: all of them, `members`
