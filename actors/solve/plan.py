@@ -291,6 +291,17 @@ def _anneals(plan: Plan, changes: dict[str, object]) -> bool:
     return not changes.get("exact", plan.exact) and plan.anneal_end != 0
 
 
+def _no_exact_note(days: int, terms: int, anneals: bool) -> str:
+    """Why the plan has no exact search (memory, or a horizon where it never paid), and what
+    its thread does instead."""
+    size = f"the full model ({days} days, ~{terms:,} terms, ~{terms * BYTES_PER_TERM >> 20} MB"
+    why = (f"{size} with CP-SAT) is over the memory budget" if terms > EXACT_MAX_TERMS else
+           f"{size}) spans more than {EXACT_MAX_DAYS} days, where the exact search found no "
+           "roster and no useful bound in the time")
+    instead = "annealing, then a second LNS," if anneals else "a second LNS"
+    return f"{why}: no exact search and no proof; its thread runs {instead} instead"
+
+
 def make_plan(problem: RosterProblem, options: SolveOptions,
               base: Plan | None = None) -> Plan:
     """The plan for ``problem``: ``base`` (default :class:`Plan`) scaled to its size."""
@@ -307,10 +318,7 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
     changes.update(flags=flags, estimated_terms=terms, estimated_bytes=terms * BYTES_PER_TERM)
     if plan.exact and (terms > EXACT_MAX_TERMS or days > EXACT_MAX_DAYS):
         changes["exact"] = False
-        notes.append(f"the full model ({days} days, ~{terms:,} terms, ~"
-                     f"{terms * BYTES_PER_TERM >> 20} MB with CP-SAT) is over the memory "
-                     "budget: no exact search and no proof; the construction's sweeps and "
-                     "two LNS threads run instead")
+        notes.append(_no_exact_note(days, terms, _anneals(plan, changes)))
     cells = len(problem.staff) * days * len(problem.shifts)
     anneals = _anneals(plan, changes)
     partial = plan.colgen_chunk != 0 and days <= COLGEN_MAX_DAYS

@@ -90,6 +90,17 @@ def test_the_exact_search_is_dropped_only_above_the_memory_budget() -> None:
     assert not plan.exact and any("memory" in n for n in plan.notes)
 
 
+def test_a_long_horizon_that_fits_in_memory_drops_the_exact_search_for_its_horizon() -> None:
+    half_year = problem(182, 20)  # Instance 20's kind: fits the budget, no exact search
+    assert estimate_terms(half_year, ModelFlags(flow=False, windows=False)) < 1_200_000
+    plan = make_plan(half_year, SolveOptions())
+    note = next(n for n in plan.notes if "no exact search" in n)
+    assert not plan.exact and "more than 84 days" in note and "memory" not in note
+    assert "annealing, then a second LNS," in note  # what its thread does instead
+    off = make_plan(half_year, SolveOptions(), Plan(anneal_end=0.0))
+    assert "runs a second LNS instead" in next(n for n in off.notes if "no exact" in n)
+
+
 def test_overrides_reach_plan_fields_and_model_flags_and_reject_unknown_names() -> None:
     plan = Plan().with_overrides({"colgen": "0", "flow": "0", "stall_s": "30",
                                   "sweep_beams": "2/4"})
