@@ -11,6 +11,8 @@ from actors.solve.plan import (
     ANNEAL_BOTH_END,
     ANNEAL_BOTH_MIN_DAYS,
     ANNEAL_END,
+    EXACT_MAX_DAYS,
+    EXACT_MAX_TERMS,
     EXTRAS_MAX_DAYS,
     FINISH_SHARE,
     PARTIAL_CHUNK,
@@ -92,10 +94,10 @@ def test_the_exact_search_is_dropped_only_above_the_memory_budget() -> None:
 
 def test_a_long_horizon_that_fits_in_memory_drops_the_exact_search_for_its_horizon() -> None:
     half_year = problem(182, 20)  # Instance 20's kind: fits the budget, no exact search
-    assert estimate_terms(half_year, ModelFlags(flow=False, windows=False)) < 1_200_000
+    assert estimate_terms(half_year, ModelFlags(flow=False, windows=False)) < EXACT_MAX_TERMS
     plan = make_plan(half_year, SolveOptions())
     note = next(n for n in plan.notes if "no exact search" in n)
-    assert not plan.exact and "more than 84 days" in note and "memory" not in note
+    assert not plan.exact and f"more than {EXACT_MAX_DAYS} days" in note and "memory" not in note
     assert "annealing, then a second LNS," in note  # what its thread does instead
     off = make_plan(half_year, SolveOptions(), Plan(anneal_end=0.0))
     assert "runs a second LNS instead" in next(n for n in off.notes if "no exact" in n)
