@@ -11,10 +11,14 @@ OFF = -1
 
 @njit(cache=True, nogil=True)
 def extend(d, last, run, start, tot, wk, cnt, cost, w, allowed, allow_off, forbid, units,
-           tmin, tmax, rest, maxc, minc, minoff, weekend, maxw, track, caps, klass):
+           tmin, tmax, rest, maxc, minc, minoff, weekend, maxw, track, caps, klass, ahead,
+           umin, below):
     """Every valid one-day extension of every label: the candidates' fields, their parent
     label and the action taken (shift index, or OFF). A label's ``last`` is ``klass`` of the
-    shift worked: shifts with the same successors share one (their labels then compete)."""
+    shift worked: shifts with the same successors share one (their labels then compete).
+    A candidate whose cost plus ``ahead[r]`` (the most the days after ``d`` can lower it with
+    at most ``r`` more shifts, ``r`` from its minutes left over ``umin``) is not below
+    ``below`` is dropped: none of its schedules can cost less."""
     n, n_shifts = len(cost), len(units)
     size = n * (n_shifts + 1)
     o_last = np.empty(size, np.int64)
@@ -29,7 +33,8 @@ def extend(d, last, run, start, tot, wk, cnt, cost, w, allowed, allow_off, forbi
     m = 0
     for i in range(n):
         li, ri, si, ti = last[i], run[i], start[i], tot[i]
-        if allow_off and (li < 0 or si == 1 or ri >= minc) and ti + rest >= tmin:
+        if allow_off and (li < 0 or si == 1 or ri >= minc) and ti + rest >= tmin and (
+                cost[i] + ahead[min((tmax - ti) // umin, len(ahead) - 1)] < below):
             o_last[m] = OFF
             if li == OFF:
                 o_run[m] = min(ri + 1, minoff)
@@ -65,6 +70,8 @@ def extend(d, last, run, start, tot, wk, cnt, cost, w, allowed, allow_off, forbi
                     continue
             k = track[s]
             if k >= 0 and cnt[i, k] + 1 > caps[k]:
+                continue
+            if cost[i] + w[s] + ahead[min((tmax - t2) // umin, len(ahead) - 1)] >= below:
                 continue
             o_last[m], o_run[m], o_start[m], o_tot[m], o_wk[m] = klass[s], r2, s2, t2, w2
             o_cnt[m, :] = cnt[i, :]
@@ -141,12 +148,38 @@ def prune(last, run, start, tot, wk, cnt, cost, n_shifts, runcap, minoff, tmax, 
 
 
 @njit(cache=True, nogil=True)
-def run_dp(w, allowed, allow_off, forbid, units, tmin, tmax, rest, maxc, minc, minoff, weekend,
-           maxw, track, caps, k, beam, klass):
-    """The whole label-setting DP: up to ``k`` cheapest schedules as rows of ``paths`` (shift
-    index per day, OFF for a day off) and their costs; empty when no schedule is valid.
-    ``klass[s]``: the shift whose successors ``s`` has (see :func:`extend`)."""
+def lookahead(w, allowed):
+    """``out[d, r]``: the sum of the ``r`` most negative day values after day ``d`` (a day's
+    value: its cheapest allowed shift's weight, or 0), a lower bound on what at most ``r``
+    more shifts can add to a label's cost once day ``d`` is set (days off add nothing)."""
     days, n_shifts = allowed.shape
+    value = np.zeros(days)
+    for d in range(days):
+        for s in range(n_shifts):
+            if allowed[d, s] and w[d, s] < value[d]:
+                value[d] = w[d, s]
+    out = np.zeros((days, days + 1))
+    for d in range(days):
+        after = np.sort(value[d + 1:])
+        for r in range(1, days + 1):
+            out[d, r] = out[d, r - 1] + (after[r - 1] if r - 1 < len(after) else 0.0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def run_dp(w, allowed, allow_off, forbid, units, tmin, tmax, rest, maxc, minc, minoff, weekend,
+           maxw, track, caps, k, beam, klass, below):
+    """The whole label-setting DP: up to ``k`` cheapest schedules costing less than ``below``
+    as rows of ``paths`` (shift index per day, OFF for a day off) and their costs; empty when
+    no schedule is valid (or none costs less). ``klass[s]``: the shift whose successors ``s``
+    has (see :func:`extend`)."""
+    days, n_shifts = allowed.shape
+    ahead = (lookahead(w, allowed) if below < np.inf
+             else np.full((days, 2), -np.inf))  # (no bound: nothing is dropped)
+    umin = tmax + 1
+    for s in range(n_shifts):
+        if units[s] > 0 and units[s] < umin:
+            umin = units[s]
     n_track = len(caps)
     last = np.full(1, NONE, np.int64)
     run = np.zeros(1, np.int64)
@@ -161,7 +194,7 @@ def run_dp(w, allowed, allow_off, forbid, units, tmin, tmax, rest, maxc, minc, m
     for d in range(days):
         c = extend(d, last, run, start, tot, wk, cnt, cost, w[d], allowed[d], allow_off[d],
                    forbid, units, tmin, tmax, rest[d], maxc, minc, minoff, weekend, maxw,
-                   track, caps, klass)
+                   track, caps, klass, ahead[d], umin, below)
         keep = prune(c[0], c[1], c[2], c[3], c[4], c[5], c[6], n_shifts, runcap,
                      minoff, tmax, beam)
         last, run, start, tot, wk = c[0][keep], c[1][keep], c[2][keep], c[3][keep], c[4][keep]

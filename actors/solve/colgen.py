@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 SCALE = 1000  # pricing objective coefficients are duals × SCALE rounded down (a valid bound)
 Column = tuple[int, ...]  # per day: the shift index worked, or -1 for a day off
 BOUND_EPS = 1e-6  # taken off every Lagrangian bound: float sums may overshoot by an ulp
+RC_EPS = 1e-6  # a column prices out when its reduced cost is below -RC_EPS
 
 
 class MasterLpFailed(RuntimeError):
@@ -99,9 +100,10 @@ class Pricer:
                   for d in range(problem.horizon.days)]
 
     def price(self, weights: dict[tuple[int, int], float], limit_s: float,
-              seed: int) -> tuple[list[Column], float, bool]:
+              seed: int, below: float = math.inf) -> tuple[list[Column], float, bool]:
         """Columns minimising ``sum(weights[cell] * x[cell])``: every improving one found, the
-        proven lower bound on that minimum, and whether it was proven optimal."""
+        proven lower bound on that minimum, and whether it was proven optimal (``below``,
+        what a column must cost to price out, is not used here: the DP's alone)."""
         m = self.rm.model
         m.clear_objective()
         terms = [(self.x[d][s], math.floor(w * SCALE)) for (d, s), w in weights.items()]
@@ -249,6 +251,12 @@ class ColumnPool:
         return [self.reduced_cost(e, col, sol)
                 for e, col in enumerate(columns_of(self.problem, roster))]
 
+    def pays_below(self, e: int, sol: LpSolution) -> float:
+        """What a schedule of member ``e`` must cost under :meth:`weights` to price out
+        (reduced cost below ``-RC_EPS``); the pricer may skip every schedule at or above it,
+        and then its optimum is at least this, so the Lagrangian bound stays valid."""
+        return sol.conv[e] - sum(self.staff[e].on.values()) - RC_EPS
+
     def weights(self, e: int, cover_duals: list[float]) -> dict[tuple[int, int], float]:
         """Per cell, the pricing objective coefficient: request cost change minus cover dual."""
         data = self.staff[e]
@@ -314,11 +322,12 @@ def generate(pool: ColumnPool, pricers: list[Pricer], deadline: float, state: Cg
                 return state
             e = free[(first + priced) % len(free)]
             cols, low, optimal = pricers[e].price(pool.weights(e, duals), price_limit_s,
-                                                  seed + state.rounds)
+                                                  seed + state.rounds,
+                                                  below=pool.pays_below(e, sol))
             priced, exact = priced + 1, exact and optimal
             lagrange += low + sum(pool.staff[e].on.values())
             for col in cols:
-                if pool.reduced_cost(e, col, sol) < -1e-6 and pool.add(e, col):
+                if pool.reduced_cost(e, col, sol) < -RC_EPS and pool.add(e, col):
                     added += 1
         state.priced += priced
         pool.cursor = first + priced

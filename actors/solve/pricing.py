@@ -153,28 +153,35 @@ class DpPricer:
         self.identity = np.arange(self.shifts, dtype=np.int64)
 
     def price(self, weights: dict[tuple[int, int], float], limit_s: float = 0.0,
-              seed: int = 0, k: int = 5) -> tuple[list[Column], float, bool]:
-        """Up to ``k`` cheapest schedules (cheapest first), the optimum, and True (exact);
-        ([], inf, True) when the member has no valid schedule."""
-        return self.price_matrix(weight_matrix(weights, self.days, self.shifts), k)
+              seed: int = 0, k: int = 5, below: float = math.inf,
+              ) -> tuple[list[Column], float, bool]:
+        """Up to ``k`` cheapest schedules costing less than ``below`` (cheapest first), the
+        optimum, and True (exact); ([], below, True) when none costs less (``below`` is then a
+        lower bound on the optimum: inf when the member has no valid schedule)."""
+        return self.price_matrix(weight_matrix(weights, self.days, self.shifts), k,
+                                 below=below)
 
     def price_matrix(self, w: np.ndarray, k: int = 5,
                      allowed: np.ndarray | None = None,
                      allow_off: np.ndarray | None = None,
-                     beam: int = 0) -> tuple[list[Column], float, bool]:
+                     beam: int = 0, below: float = math.inf,
+                     ) -> tuple[list[Column], float, bool]:
         """Lazy counters: a per-type maximum is left out of the DP until a best schedule breaks
         it, then that type gets its counter (for this member's later calls too) and the DP runs
         again: the relaxation's optimum is a bound, so a best schedule within every maximum is
         optimal. ``allowed`` / ``allow_off`` narrow the member's own cells (forced cells).
         ``beam`` > 0: a heuristic DP keeping that many labels per state (valid schedules, no
-        bound: the third value is then False)."""
+        bound: the third value is then False). ``below``: only schedules costing less are
+        sought; the DP drops every partial schedule that cannot end below it (its cost plus
+        the most the days left can lower it, ``_pricing_kernels.lookahead``). Column
+        generation passes what a column must cost to price out."""
         tracked = self.tracked
         allowed = self.rules.allowed if allowed is None else allowed
         allow_off = self.allow_off if allow_off is None else allow_off
         while True:
-            cols, low = self._dp(w, k, tracked, allowed, allow_off, beam)
+            cols, low = self._dp(w, k, tracked, allowed, allow_off, beam, below)
             if not cols:
-                return [], math.inf, beam == 0
+                return [], below, beam == 0
             over = self._over_caps(cols[0]) & ~tracked
             if not over.any():
                 fine = [c for c in cols if not self._over_caps(c).any()]
@@ -211,13 +218,14 @@ class DpPricer:
         return counts > r.caps
 
     def _dp(self, w: np.ndarray, k: int, tracked: np.ndarray, allowed: np.ndarray,
-            allow_off: np.ndarray, beam: int = 0) -> tuple[list[Column], float]:
+            allow_off: np.ndarray, beam: int = 0,
+            below: float = math.inf) -> tuple[list[Column], float]:
         r = self.rules
         track = np.array([t if t >= 0 and tracked[t] else -1 for t in r.track], dtype=np.int64)
         klass = r.klass if beam == 0 else self.identity  # (a beam keeps its labels per shift)
         paths, costs = self.run_dp(w, allowed, allow_off, r.forbid, r.units, r.tmin, r.tmax,
                                    r.rest, r.maxc, r.minc, r.minoff, r.weekend, r.maxw, track,
-                                   r.caps, k, beam, klass)
+                                   r.caps, k, beam, klass, below)
         if len(costs) == 0:
             return [], math.inf
         return [tuple(int(s) for s in row) for row in paths], float(costs[0])

@@ -4,7 +4,14 @@ from types import SimpleNamespace
 
 import actors.solve.dive as dive_module
 from actors.solve.checker import check_roster
-from actors.solve.colgen import CgState, ColumnPool, columns_of, generate, make_pricers
+from actors.solve.colgen import (
+    CgState,
+    ColumnPool,
+    clipped_duals,
+    columns_of,
+    generate,
+    make_pricers,
+)
 from actors.solve.constraints import ModelFlags, build_model
 from actors.solve.construct import construct
 from actors.solve.dive import colgen_phase, dive, hurried, repair
@@ -183,9 +190,9 @@ class RecordingPricer:
                  solves: list[int]) -> None:
         self.pricer, self.e, self.priced, self.solves = pricer, e, priced, solves
 
-    def price(self, weights: dict, limit_s: float, seed: int) -> tuple:
+    def price(self, weights: dict, limit_s: float, seed: int, **kw: float) -> tuple:
         self.priced.setdefault(self.solves[0], set()).add(self.e)
-        return self.pricer.price(weights, limit_s, seed)  # type: ignore[attr-defined]
+        return self.pricer.price(weights, limit_s, seed, **kw)  # type: ignore[attr-defined]
 
 
 def partial_root(problem: RosterProblem, chunk: int) -> tuple[CgState, dict, list[int],
@@ -359,3 +366,37 @@ def test_completing_members_without_a_source_leaves_the_incumbent_alone() -> Non
     worker = light_worker(problem)
     found = worker.complete(start, [0, 2, 4, 6, 8, 10], time.monotonic() + 600, source="")
     assert found is not None and worker.inc.roster is None
+
+
+class NoThreshold:
+    """A real pricer asked for its k cheapest schedules whatever they cost (the pricing of
+    before ``ColumnPool.pays_below``), counting the calls that found no column."""
+
+    def __init__(self, pricer: object, empty: list[int]) -> None:
+        self.pricer, self.empty = pricer, empty
+
+    def price(self, weights: dict, limit_s: float, seed: int, below: float = 0.0) -> tuple:
+        out = self.pricer.price(weights, limit_s, seed)  # type: ignore[attr-defined]
+        self.empty[0] += not out[0]
+        return out
+
+
+def test_pricing_only_what_prices_out_reaches_the_same_master_lp_and_bound() -> None:
+    problem = instance(2)
+    inc = first_roster(problem)
+    states, empty = [], [0]
+    for wrap in (False, True):
+        pool = ColumnPool(problem)
+        pool.add_roster(inc.roster)
+        pricers = make_pricers(problem)
+        if wrap:
+            pricers = [NoThreshold(p, empty) for p in pricers]  # type: ignore[misc]
+        states.append(generate(pool, pricers, time.monotonic() + 600, CgState()))
+        if not wrap:  # the last round under a threshold finds nothing for anyone
+            assert all(not p.price(pool.weights(e, clipped_duals(problem, pool.solve_lp())),
+                                   0.0, 0, below=pool.pays_below(e, pool.solve_lp()))[0]
+                       for e, p in enumerate(pricers))
+    cut, full = states
+    assert cut.converged and full.converged and empty[0] == 0  # (without it, never empty)
+    assert abs(cut.lp - full.lp) < 1e-6  # one master LP optimum
+    assert abs(cut.bound - full.bound) < 1e-4 and cut.bound <= OPTIMUM[2]

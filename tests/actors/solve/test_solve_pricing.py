@@ -98,3 +98,23 @@ def test_shifts_with_the_same_successors_share_labels_and_the_optimum_is_unchang
         assert exact and cols and low == pytest.approx(low_apart)
         assert cost(weights, cols[0]) == pytest.approx(low)
         assert all(alone(problem, e, col) == [] for col in cols)
+
+
+@pytest.mark.parametrize("number", [7, 8, 10])
+def test_a_price_threshold_drops_only_schedules_that_cannot_cost_less_than_it(
+        number: int) -> None:
+    problem = instance(number)
+    rng = random.Random(100 + number)
+    for e in range(0, len(problem.staff), 2):
+        weights = random_weights(problem, e, rng)
+        cols, low, _ = DpPricer(problem, e).price(weights)
+        costs = [cost(weights, c) for c in cols]
+        for below in (low - 1.0, low, (low + costs[-1]) / 2, costs[-1] + 1e-6):
+            kept, kept_low, exact = DpPricer(problem, e).price(weights, below=below)
+            if below <= low:  # nothing costs less: the threshold itself is the bound
+                assert (kept, kept_low, exact) == ([], below, True)
+                continue
+            assert exact and kept_low == pytest.approx(low)  # the optimum is never dropped
+            assert [cost(weights, c) for c in kept] == pytest.approx(
+                [c for c in costs if c < below])  # the same cheapest schedules, cut at below
+            assert all(alone(problem, e, col) == [] for col in kept)
