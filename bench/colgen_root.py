@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT / "tests" / "data" / "shift_scheduling")
     ap.add_argument("--instances", default="9,10,12,14,18")
     ap.add_argument("--limit", type=float, default=120.0, help="seconds per root, at most")
+    ap.add_argument("--arms", default="below,all", help="below (the threshold), all, or both")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     from actors.solve.construct import construct
@@ -72,7 +73,8 @@ def main() -> None:
     for i, number in enumerate(parse_range(args.instances)):
         problem = parse_problem_text((args.data / f"Instance{number}.txt").read_text())
         roster = construct(problem, time.monotonic() + 600).roster
-        for cut in ((True, False) if i % 2 == 0 else (False, True)):
+        arms = [arm == "below" for arm in args.arms.split(",")]
+        for cut in (arms if i % 2 == 0 else arms[::-1]):
             rows.append({"instance": number, **root(problem, roster, cut, args.limit)})
             r = rows[-1]
             print(f"{number:>3} {r['arm']:>5} rounds {r['rounds']:>4} pricings {r['pricings']:>6}"

@@ -167,15 +167,21 @@ class DpPricer:
                      beam: int = 0, below: float = math.inf,
                      ) -> tuple[list[Column], float, bool]:
         """Lazy counters: a per-type maximum is left out of the DP until a best schedule breaks
-        it, then that type gets its counter (for this member's later calls too) and the DP runs
-        again: the relaxation's optimum is a bound, so a best schedule within every maximum is
-        optimal. ``allowed`` / ``allow_off`` narrow the member's own cells (forced cells).
+        it, then that type gets its counter and the DP runs again: the relaxation's optimum is
+        a bound, so a best schedule within every maximum is optimal. An exact call keeps for the
+        next call only the counters of the maxima its best schedule reaches (they will likely
+        bind again): every counter ever needed, kept, slowed every later call (Instance 13's
+        root round 25, 120 members: 4.99 s, against 1.89 s from none), while starting from
+        none made Instances 9 and 14 run each DP again every round. A beam call keeps them
+        all, as before: the construction took the same time either way on 13, 18 and 20,
+        but its heuristic schedules change with the counters. ``allowed`` /
+        ``allow_off`` narrow the member's own cells (forced cells).
         ``beam`` > 0: a heuristic DP keeping that many labels per state (valid schedules, no
         bound: the third value is then False). ``below``: only schedules costing less are
         sought; the DP drops every partial schedule that cannot end below it (its cost plus
         the most the days left can lower it, ``_pricing_kernels.lookahead``). Column
         generation passes what a column must cost to price out."""
-        tracked = self.tracked
+        tracked = self.tracked.copy()
         allowed = self.rules.allowed if allowed is None else allowed
         allow_off = self.allow_off if allow_off is None else allow_off
         while True:
@@ -185,6 +191,7 @@ class DpPricer:
             over = self._over_caps(cols[0]) & ~tracked
             if not over.any():
                 fine = [c for c in cols if not self._over_caps(c).any()]
+                self.tracked = tracked if beam else tracked & self._at_caps(cols[0])
                 return fine, low, beam == 0
             tracked |= over
 
@@ -209,13 +216,19 @@ class DpPricer:
                 out[d, o] = self.price_matrix(w, 1, allowed, allow_off)[1]
         return out
 
-    def _over_caps(self, col: Column) -> np.ndarray:
+    def _counts(self, col: Column) -> np.ndarray:
         r = self.rules
         counts = np.zeros(len(r.caps), dtype=np.int64)
         for s in col:
             if s >= 0 and r.track[s] >= 0:
                 counts[r.track[s]] += 1
-        return counts > r.caps
+        return counts
+
+    def _over_caps(self, col: Column) -> np.ndarray:
+        return self._counts(col) > self.rules.caps
+
+    def _at_caps(self, col: Column) -> np.ndarray:
+        return self._counts(col) >= self.rules.caps
 
     def _dp(self, w: np.ndarray, k: int, tracked: np.ndarray, allowed: np.ndarray,
             allow_off: np.ndarray, beam: int = 0,

@@ -61,9 +61,12 @@ def test_a_binding_per_type_maximum_is_respected_though_counters_start_untracked
     cols, low, _ = pricer.price(weights)
     assert sum(1 for s in cols[0] if s == n) == 4 and alone(problem, e, cols[0]) == []
     assert low == pytest.approx(-400.0)
-    assert pricer.tracked.any()  # the counter it needed is kept for the next call
+    assert pricer.tracked.any()  # the counter it needed, kept: its maximum is reached
     _, cp_low, _ = Pricer(problem, e).price(weights, 10.0, 0)
     assert cp_low == pytest.approx(low)
+    days_off = {(d, n): 100.0 for d in range(problem.horizon.days)}  # nights cost: no cap binds
+    cols, _, _ = pricer.price(days_off)
+    assert not pricer.tracked.any() and n not in cols[0]  # a best schedule below it drops it
 
 
 def test_a_member_with_no_valid_schedule_gets_no_column() -> None:
