@@ -6,9 +6,11 @@ the development loop for the annealer's moves (a quicker, less noisy signal than
 
 Batches of ``--batch`` moves as the annealing phase runs them
 (:func:`actors.solve.sa_phase.anneal_batch`: clock-following temperatures and the shaping
-cost). Prints the best valid objective, its breakdown, the missing and surplus shifts, the
-members' unused minutes, the weekends worked on one day only and the moves a second, as one
-JSON line (``--json`` appends it to a file).
+cost), with the phase's repairs of a walk that breaks rules
+(:class:`actors.solve.sa_phase.Repairs`). Prints the best valid objective, its breakdown, the
+missing and surplus shifts, the members' unused minutes, the weekends worked on one day only,
+the moves a second and the repairs tried and kept, as one JSON line (``--json`` appends it to
+a file).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def main() -> None:
     from actors.solve.plan import Plan, make_plan
     from actors.solve.pricing import weekend_index
     from actors.solve.reader import parse_problem_text
-    from actors.solve.sa_phase import anneal_batch
+    from actors.solve.sa_phase import Repairs, anneal_batch
     from actors.solve.schema import SolveOptions
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,12 +54,14 @@ def main() -> None:
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
     ann.reset(built.roster)
     start = now = time.monotonic()
+    repairs = Repairs(plan, args.seed, start, args.seconds)
     moves, batch, last = 0, 0, 0.0
     while now - start < args.seconds:
         share = (now - start) / args.seconds
         anneal_batch(ann, plan, share, last / args.seconds, args.seed * 100_003 + batch)
         moves, batch, last = moves + plan.anneal_batch, batch + 1, time.monotonic() - now
-        now += last
+        repairs.maybe(ann)
+        now = time.monotonic()
     best = ann.best_roster()
     assert check_roster(problem, best).feasible
     parts = objective_breakdown(problem, best)
@@ -72,7 +76,8 @@ def main() -> None:
            "plan": args.plan, "best": ann.best_objective, "breakdown": parts.model_dump(),
            "missing_shifts": parts.under_cover / 100,  # (this benchmark's weight)
            "spare_minutes": spare, "half_weekends": halves,
-           "moves_per_s": round(moves / (now - start))}
+           "moves_per_s": round(moves / (now - start)),
+           "repairs": repairs.count, "repairs_kept": repairs.kept}
     print(json.dumps(row))
     if args.roster:
         args.roster.write_text(json.dumps(best))

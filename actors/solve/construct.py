@@ -306,6 +306,25 @@ def best_responses(problem: RosterProblem, roster: Assignments, pricers: list,
     return roster_of_columns(problem, cols)
 
 
+def repaired(problem: RosterProblem, roster: Assignments, members: list[int], pricers: list,
+             beams: tuple[int, ...], type_limit: int, seed: int) -> Assignments | None:
+    """``roster`` (its ``members`` breaking rules, everyone else valid) with each of those
+    members re-planned by best response against everyone else: a roster whose every schedule
+    is valid, or None when the beams found no schedule for one of them."""
+    from actors.solve.colgen import roster_of_columns
+
+    cover = _Cover(problem)
+    cols = _adopt(problem, cover, roster)
+    for e in members:
+        cover.move(e, cols[e], -1)
+        col, _ = _best(pricers[e], cover.weights(e), beams, seed, 1.0, type_limit)
+        if col is None:
+            return None
+        cols[e] = col
+        cover.move(e, col, 1)
+    return roster_of_columns(problem, cols)
+
+
 def _adopt(problem: RosterProblem, cover: _Cover, roster: Assignments) -> list[Column | None]:
     """``roster``'s columns, counted in ``cover`` instead of the ones before."""
     hid = {s.id: i for i, s in enumerate(problem.shifts)}

@@ -72,16 +72,17 @@ ROTATE_SHARE = 0.25  # at this share beside anneal_mix's four. Instance 20, 120 
 # short shifts are one-day weekends too, thirteenth pass, but rotations there did not pay;
 # docs/benchmarks.md, twelfth pass)
 SPLIT_MIN_DAYS = VERY_LONG_DAYS  # above (no sweeps in annealing there): a shaping cost for
-SPLIT_SHARE = 0.1  # every weekend a member works on one day only, a tenth of a short weekend
-# row's weight, falling to 0 over the phase (anneal.py): every short row of 13, 20 and 22 is
-# on a weekend, and such a weekend spends one of the member's most weekends on one shift.
-# Annealing alone (60 s, seeds 0 / 1) gains everywhere: 13 1807 / 1802 against 1918 / 1979,
-# 20 5997 / 5900 against 6011 / 6308, 22 46561 / 46594 against 47942 / 48309 (0.2: worse on
-# 13 and 20). Full solves gain only on 22, the one plan without best-response sweeps inside
-# annealing (which move whole weekends themselves): 22 at 300 s 42606 / 43403 / 42425 /
-# 43603 against 43557 / 43574 / 43734 / 45184; 20 at 300 s 5129 / 5162 against 5100 / 5142;
-# 13 at 120 s 1796 / 1601 / 1492 / 1700 against 1613 / 1591 / 1598 / 1534
-# (docs/benchmarks.md, eighteenth pass)
+SPLIT_SHARE = 1.5  # every weekend a member works on one day only, 1.5 short weekend rows'
+SPLIT_END = 0.7  # weight, falling to 0 by 0.7 of the phase (anneal.py): every short row of 13,
+# 20 and 22 is on a weekend, and such a weekend spends one of the member's most weekends on one
+# shift; 22 asks 2,721 weekend shifts of at most 2,640. At 0.1 (the eighteenth pass), falling
+# over the whole phase: annealing alone (60 s, seeds 0 / 1) gained everywhere (13 1807 / 1802
+# against 1918 / 1979, 20 5997 / 5900 against 6011 / 6308, 22 46561 / 46594 against 47942 /
+# 48309), full solves only on 22 (300 s: 42606 / 43403 / 42425 / 43603 against 43557 / 43574 /
+# 43734 / 45184). At 1.5 until 0.7 of the phase, with the walk's repairs (sa_phase.Repairs):
+# 22 alone (120 s, seeds 0 / 1 side by side) 39193 / 39121 against 47435 / 47514, 358 short
+# shifts against 439, 196 / 175 one-day weekends against 256 (docs/benchmarks.md,
+# twenty-third pass). Not measured on 13 and 20 at these values, so not planned there
 REQUESTS_MAX_DAYS = 84  # up to this horizon the annealer's moves include request swaps,
 REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swaps a block of
 # days around it with a member working the shift asked for (cover unchanged). Instance 13,
@@ -184,6 +185,11 @@ class Plan:
     # only, as a share of the weekend rows' mean weight_under, added to what its moves are
     # accepted on (not to the objective), falling linearly to 0 over its phase (anneal.py;
     # -1: make_plan decides, SPLIT_SHARE above SPLIT_MIN_DAYS, else 0)
+    anneal_split_end: float = -1.0  # ... reaching 0 by this share of the phase (-1: make_plan
+    # decides, SPLIT_END where it plans a shaping cost, else 1)
+    anneal_repair: float = 0.02  # ... every this share of its phase, a walk that breaks rules
+    # below the best valid roster has its rule-breaking members re-planned by best response
+    # (sa_phase.Repairs; 0: never)
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets
@@ -361,6 +367,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         changes["anneal_requests"] = REQUESTS_SHARE if days <= REQUESTS_MAX_DAYS else 0.0
     if plan.anneal_split < 0:
         changes["anneal_split"] = SPLIT_SHARE if days > SPLIT_MIN_DAYS else 0.0
+    if plan.anneal_split_end < 0:
+        changes["anneal_split_end"] = SPLIT_END if days > SPLIT_MIN_DAYS else 1.0
     if plan.dive_finish < 0:
         changes["dive_finish"] = FINISH_SHARE if days > FINISH_MIN_DAYS else 0.0
     if plan.anneal_sweep_every < 0:

@@ -6,7 +6,8 @@ to ``plan.anneal_t1``): each batch is a fixed number of moves (``plan.anneal_bat
 end temperature is where the previous batch's duration says the clock will be, so the
 schedule follows the clock while every batch is bounded work. The shaping cost of a weekend
 worked on one day only (:meth:`~actors.solve.anneal.Annealer.set_split`) falls linearly from
-``plan.anneal_split`` to 0 over the phase, so its last moves follow the objective alone.
+``plan.anneal_split`` to 0 by ``plan.anneal_split_end`` of the phase, so its last moves follow
+the objective alone.
 
 Every ``plan.anneal_sweep_every`` of the phase (where planned), the thread stops annealing for
 one best-response sweep (:func:`actors.solve.construct.best_responses`) from the annealer's
@@ -24,6 +25,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from actors.solve.plan import Plan
 from actors.solve.search import Search
 
@@ -40,9 +43,10 @@ def temperature(plan: Plan, share: float) -> float:
 
 
 def split(plan: Plan, share: float) -> float:
-    """The shaping cost of a one-day weekend after ``share`` of the phase (falls to 0; none
-    where make_plan has not decided, -1)."""
-    return max(0.0, plan.anneal_split) * max(0.0, 1.0 - share)
+    """The shaping cost of a one-day weekend after ``share`` of the phase (falls to 0 by
+    ``plan.anneal_split_end`` of it; none where make_plan has not decided, -1)."""
+    end = plan.anneal_split_end if plan.anneal_split_end > 0 else 1.0  # (-1: undecided)
+    return max(0.0, plan.anneal_split) * max(0.0, 1.0 - share / end)
 
 
 def anneal_batch(ann: Annealer, plan: Plan, share: float, ahead: float, seed: int) -> None:
@@ -68,11 +72,13 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0
     sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective)
+    repairs = Repairs(plan, seed, start, span)
     while not search.finished() and (now := time.monotonic()) < until:
         share = (now - start) / span
         anneal_batch(ann, plan, share, last / span, seed * 100_003 + batches)
         last, batches = time.monotonic() - now, batches + 1
         sweeps.maybe(ann)
+        repairs.maybe(ann)
         best = search.inc.objective
         if best is None or ann.best_objective < best:
             search.inc.offer(search.problem, ann.best_roster(), None, "anneal", search.elapsed())
@@ -123,3 +129,51 @@ class _Sweeps:
         self.gap = next_gap(self.gap, self.every, (before - ann.best_objective, now - began),
                             (self.mark[1] - before, began - self.mark[0]))
         self.due, self.mark = now + self.gap, (now, ann.best_objective)
+
+
+class Repairs:
+    """Every ``plan.anneal_repair`` of the phase: when the walk breaks rules and its objective
+    is below its best valid roster's, the members who break them are re-planned by best
+    response against everyone else (:func:`actors.solve.construct.repaired`), and the walk
+    goes on from that roster when it is valid and better than the best. A walk can hold one
+    broken rule for the rest of a phase (Instance 22: a shift worked on a fixed day off, whose
+    removal breaks a run rule in turn) while its objective falls far below the best valid
+    roster, which then never moves."""
+
+    def __init__(self, plan: Plan, seed: int, start: float, span: float) -> None:
+        self.plan, self.seed = plan, seed
+        self.every = plan.anneal_repair * span
+        self.due = start + self.every
+        self.pricers: list | None = None
+        self.count = self.kept = 0
+
+    def maybe(self, ann: Annealer) -> bool:
+        """A repair if one is due and the walk needs one; True when the walk restarted from
+        it."""
+        if self.every <= 0 or time.monotonic() < self.due:
+            return False
+        self.due = time.monotonic() + self.every
+        if ann.violations == 0 or ann.objective >= ann.best_objective:
+            return False
+        return self._repair(ann)
+
+    def _repair(self, ann: Annealer) -> bool:
+        from actors.solve.checker import check_roster
+        from actors.solve.colgen import make_pricers
+        from actors.solve.construct import repaired
+
+        self.pricers = self.pricers or make_pricers(ann.problem)
+        self.count += 1
+        members = [int(e) for e in np.flatnonzero(ann.h > 0)]
+        roster = repaired(ann.problem, ann.roster(), members, self.pricers,
+                          self.plan.sweep_beams, self.plan.type_limit,
+                          self.seed * 1_013 + self.count)
+        if roster is None:
+            return False
+        report = check_roster(ann.problem, roster)
+        if not report.feasible or report.objective >= ann.best_objective:
+            return False
+        ann.reset(roster)
+        self.kept += 1
+        log.debug("annealing: %d members repaired, %d", len(members), report.objective)
+        return True

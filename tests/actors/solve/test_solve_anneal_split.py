@@ -69,3 +69,10 @@ def test_the_shaping_cost_falls_from_the_plans_share_to_zero_over_the_phase() ->
     assert split(plan, 0.5) == pytest.approx(0.1)
     assert split(plan, 1.0) == split(plan, 1.5) == 0.0
     assert split(Plan(), 0.0) == 0.0  # (-1: make_plan has not decided)
+
+
+def test_the_shaping_cost_reaches_zero_by_the_plans_end_share_and_stays_there() -> None:
+    plan = Plan(anneal_split=1.0, anneal_split_end=0.5)
+    assert split(plan, 0.0) == pytest.approx(1.0)
+    assert split(plan, 0.25) == pytest.approx(0.5)
+    assert split(plan, 0.5) == split(plan, 0.8) == 0.0

@@ -5,7 +5,7 @@ import pytest
 
 from actors.solve.checker import check_roster
 from actors.solve.colgen import make_pricers
-from actors.solve.construct import best_responses, construct
+from actors.solve.construct import best_responses, construct, repaired
 from actors.solve.reader import parse_problem_text
 from actors.solve.schema import RosterProblem
 
@@ -134,3 +134,26 @@ def test_sweeps_adopt_a_better_roster_found_elsewhere_and_go_on_from_it() -> Non
     assert built.objective is not None and built.objective <= best.objective
     report = check_roster(problem, built.roster)
     assert report.feasible and report.objective == built.objective
+
+
+def broken(problem: RosterProblem, roster: dict, member: int) -> dict:
+    """``roster`` with ``member`` working their first fixed day off (a rule broken)."""
+    staff = problem.staff[member]
+    out = {k: list(v) for k, v in roster.items()}
+    out[staff.id][staff.days_off[0]] = problem.shifts[0].id
+    return out
+
+
+def test_a_repair_replans_only_the_members_who_break_rules_and_gives_a_valid_roster() -> None:
+    problem = instance(4)
+    roster = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0).roster
+    members = [e for e, st in enumerate(problem.staff) if st.days_off][:2]
+    bad = broken(problem, broken(problem, roster, members[0]), members[1])
+    assert not check_roster(problem, bad).feasible
+    fixed = repaired(problem, bad, members, make_pricers(problem), (4,), 0, 0)
+    assert fixed is not None and check_roster(problem, fixed).feasible
+    for e, st in enumerate(problem.staff):
+        if e not in members:
+            assert fixed[st.id] == bad[st.id]
+        else:
+            assert fixed[st.id][st.days_off[0]] is None

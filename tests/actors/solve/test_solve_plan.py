@@ -19,6 +19,7 @@ from actors.solve.plan import (
     PARTIAL_ROOT_END,
     REQUESTS_SHARE,
     ROTATE_SHARE,
+    SPLIT_END,
     SPLIT_SHARE,
     SWEEP_EVERY,
     Plan,
@@ -184,6 +185,10 @@ def test_one_day_weekends_are_shaped_above_200_days_unless_overridden() -> None:
     assert share(28) == share(182) == share(200) == 0.0
     assert share(364, {"anneal_split": "0"}) == 0.0
     assert share(28, {"anneal_split": "0.2"}) == 0.2
+    end = partial(plan_field, "anneal_split_end")
+    assert end(201) == end(364) == SPLIT_END < 1.0
+    assert end(28) == end(200) == 1.0
+    assert end(364, {"anneal_split_end": "0.5"}) == 0.5
 
 
 def test_cp_sat_finishes_the_dive_above_28_days_unless_overridden() -> None:
