@@ -32,6 +32,7 @@ from actors.solve.search import Search
 
 if TYPE_CHECKING:
     from actors.solve.anneal import Annealer
+    from actors.solve.schema import RosterProblem
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,9 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     ann = Annealer(search.problem, roster, plan)
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0
-    sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective)
-    repairs = Repairs(plan, seed, start, span)
+    pricers = Pricers(search.problem)  # (one set for the sweeps and the repairs)
+    sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective, pricers)
+    repairs = Repairs(plan, seed, start, span, pricers)
     while not search.finished() and (now := time.monotonic()) < until:
         share = (now - start) / span
         anneal_batch(ann, plan, share, last / span, seed * 100_003 + batches)
@@ -95,31 +97,45 @@ def next_gap(gap: float, base: float, swept: tuple[float, float],
     return base if rate >= annealed[0] / max(1e-6, annealed[1]) else 2 * gap
 
 
+class Pricers:
+    """A phase's DP pricers (one per member), built on first use: only a sweep or a repair
+    needs them, and both share them."""
+
+    def __init__(self, problem: RosterProblem) -> None:
+        self.problem = problem
+        self.built: list | None = None
+
+    def __call__(self) -> list:
+        from actors.solve.colgen import make_pricers
+
+        if self.built is None:
+            self.built = make_pricers(self.problem)
+        return self.built
+
+
 class _Sweeps:
-    """When the annealing thread's next best-response sweep is due, and its pricers."""
+    """When the annealing thread's next best-response sweep is due."""
 
     def __init__(self, search: Search, plan: Plan, seed: int, start: float, span: float,
-                 until: float, objective: int) -> None:
+                 until: float, objective: int, pricers: Pricers) -> None:
         self.search, self.plan, self.seed, self.until = search, plan, seed, until
         self.every = self.gap = plan.anneal_sweep_every * span
         self.cap = plan.anneal_sweep_cap * span
         self.due = start + self.every
         self.mark = (start, objective)  # the last sweep's end: time, annealer's best
-        self.pricers: list | None = None
+        self.pricers = pricers
         self.count = 0
 
     def maybe(self, ann: Annealer) -> None:
         """One sweep from ``ann``'s best roster if one is due; ``ann`` restarts from a better
         result."""
-        from actors.solve.colgen import make_pricers
         from actors.solve.construct import best_responses
 
         if self.every <= 0 or (began := time.monotonic()) < self.due:
             return
-        self.pricers = self.pricers or make_pricers(self.search.problem)
         self.count += 1
         before = ann.best_objective
-        found = best_responses(self.search.problem, ann.best_roster(), self.pricers,
+        found = best_responses(self.search.problem, ann.best_roster(), self.pricers(),
                                self.plan.sweep_beams, self.plan.type_limit,
                                self.seed * 1_009 + self.count,
                                min(self.until, began + self.cap), self.search.finished)
@@ -140,11 +156,12 @@ class Repairs:
     removal breaks a run rule in turn) while its objective falls far below the best valid
     roster, which then never moves."""
 
-    def __init__(self, plan: Plan, seed: int, start: float, span: float) -> None:
+    def __init__(self, plan: Plan, seed: int, start: float, span: float,
+                 pricers: Pricers | None = None) -> None:
         self.plan, self.seed = plan, seed
         self.every = plan.anneal_repair * span
         self.due = start + self.every
-        self.pricers: list | None = None
+        self.pricers = pricers
         self.count = self.kept = 0
 
     def maybe(self, ann: Annealer) -> bool:
@@ -159,13 +176,12 @@ class Repairs:
 
     def _repair(self, ann: Annealer) -> bool:
         from actors.solve.checker import check_roster
-        from actors.solve.colgen import make_pricers
         from actors.solve.construct import repaired
 
-        self.pricers = self.pricers or make_pricers(ann.problem)
+        self.pricers = self.pricers or Pricers(ann.problem)
         self.count += 1
         members = [int(e) for e in np.flatnonzero(ann.h > 0)]
-        roster = repaired(ann.problem, ann.roster(), members, self.pricers,
+        roster = repaired(ann.problem, ann.roster(), members, self.pricers(),
                           self.plan.sweep_beams, self.plan.type_limit,
                           self.seed * 1_013 + self.count)
         if roster is None:
