@@ -71,7 +71,7 @@ ROTATE_SHARE = 0.25  # at this share beside anneal_mix's four. Instance 20, 120 
 # (60 s) 2608 / 2344 / 2341 against 2355 / 2322 / 2506, a full solve 2164 against 2063 (its
 # short shifts are one-day weekends too, thirteenth pass, but rotations there did not pay;
 # docs/benchmarks.md, twelfth pass)
-SPLIT_MIN_DAYS = VERY_LONG_DAYS  # above (no sweeps in annealing there): a shaping cost for
+SPLIT_MIN_DAYS = LONG_DAYS  # above: a shaping cost for
 SPLIT_SHARE = 1.5  # every weekend a member works on one day only, 1.5 short weekend rows'
 SPLIT_END = 0.7  # weight, falling to 0 by 0.7 of the phase (anneal.py): every short row of 13,
 # 20 and 22 is on a weekend, and such a weekend spends one of the member's most weekends on one
@@ -82,7 +82,9 @@ SPLIT_END = 0.7  # weight, falling to 0 by 0.7 of the phase (anneal.py): every s
 # 43734 / 45184). At 1.5 until 0.7 of the phase, with the walk's repairs (sa_phase.Repairs):
 # 22 alone (120 s, seeds 0 / 1 side by side) 39193 / 39121 against 47435 / 47514, 358 short
 # shifts against 439, 196 / 175 one-day weekends against 256 (docs/benchmarks.md,
-# twenty-third pass). Not measured on 13 and 20 at these values, so not planned there
+# twenty-third pass). Instance 20 at 300 s, three pairs (seeds 0-2): 5152 / 5137 / 5116
+# against 5234 / 5129 / 5158 (mean 5135 against 5174: inside its spread, not worse; planned
+# above 84 days since the twenty-fourth pass, 200 before). Not on 28 days (13: eighteenth pass)
 REQUESTS_MAX_DAYS = 84  # up to this horizon the annealer's moves include request swaps,
 REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swaps a block of
 # days around it with a member working the shift asked for (cover unchanged). Instance 13,

@@ -178,16 +178,16 @@ def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
     assert Annealer(small, roster, planned).mix[-2] == pytest.approx(1.0 - REQUESTS_SHARE)
 
 
-def test_one_day_weekends_are_shaped_above_200_days_unless_overridden() -> None:
+def test_one_day_weekends_are_shaped_above_84_days_unless_overridden() -> None:
     share = partial(plan_field, "anneal_split")
 
-    assert share(201) == share(364) == SPLIT_SHARE > 0
-    assert share(28) == share(182) == share(200) == 0.0
+    assert share(85) == share(182) == share(364) == SPLIT_SHARE > 0
+    assert share(28) == share(84) == 0.0
     assert share(364, {"anneal_split": "0"}) == 0.0
     assert share(28, {"anneal_split": "0.2"}) == 0.2
     end = partial(plan_field, "anneal_split_end")
-    assert end(201) == end(364) == SPLIT_END < 1.0
-    assert end(28) == end(200) == 1.0
+    assert end(85) == end(364) == SPLIT_END < 1.0
+    assert end(28) == end(84) == 1.0
     assert end(364, {"anneal_split_end": "0.5"}) == 0.5
 
 
