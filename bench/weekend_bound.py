@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from actors.solve.constraints import weekend_days  # noqa: E402
 from actors.solve.reader import parse_problem_text  # noqa: E402
 from actors.solve.schema import RosterProblem  # noqa: E402
 from bench.solve import parse_range  # noqa: E402
@@ -29,11 +30,11 @@ from bench.solve import parse_range  # noqa: E402
 
 def weekend_bound(problem: RosterProblem) -> dict[str, int]:
     """Weekend demand, the staff's weekends, and the least weekend shifts left short."""
-    days, first = problem.horizon.days, problem.horizon.first_weekday()
-    demand = [0] * days
+    demand = [0] * problem.horizon.days
     for row in problem.cover:
         demand[row.day] += row.requirement
-    weekends = [(demand[d], demand[d + 1]) for d in range(days - 1) if (d + first) % 7 == 5]
+    weekends = [(demand[sat], demand[sun])  # (whole weekends: the horizon may cut one)
+                for sat, sun in (days for days in weekend_days(problem) if len(days) == 2)]
     allowed = sum(len(weekends) if st.max_weekends is None else st.max_weekends
                   for st in problem.staff)
     both = sum(min(a, b) for a, b in weekends)  # members covering two shifts each
