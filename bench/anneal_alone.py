@@ -45,14 +45,16 @@ def main() -> None:
     ap.add_argument("--plan", default="", help="Plan overrides, k=v,... (anneal_t0, ...)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--roster", type=Path, help="write the best roster here (JSON)")
+    ap.add_argument("--start", type=Path, help="start from this roster (JSON), not the greedy")
     args = ap.parse_args()
     problem = parse_problem_text((args.data / f"Instance{args.instance}.txt").read_text())
     base = Plan().with_overrides(dict(p.split("=", 1) for p in args.plan.split(",") if p))
     plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), base)
-    built = greedy_start(problem, plan, args.seed)
-    ann = Annealer(problem, built.roster, plan)
+    first = (json.loads(args.start.read_text()) if args.start
+             else greedy_start(problem, plan, args.seed).roster)
+    ann = Annealer(problem, first, plan)
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
-    ann.reset(built.roster)
+    ann.reset(first)
     start = now = time.monotonic()
     repairs = Repairs(plan, args.seed, start, args.seconds)
     moves, batch, last = 0, 0, 0.0

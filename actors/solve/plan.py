@@ -93,6 +93,13 @@ REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swa
 # 0-2: requests 409 / 400 / 383 against 509 / 504 / 519; full solves at 120 s, six
 # interleaved pairs: median 1641 against 1810, lower in 4 of 6 (docs/benchmarks.md,
 # fifteenth pass). Not measured above 84 days (Instances 20 and 22), so not planned there
+ASKED_MAX_DAYS = 84  # up to this horizon annealing starts from every member's own best
+# schedule for their shift requests (the cover left to the walk), not from the construction's
+# roster: Instance 13's LP keeps its members' runs of asked-for shifts (requests 246 of its
+# 1348) where the construction's greedy schedules scatter them and annealing never gathers
+# them again (~380-430 in requests). 13 at 120 s, six interleaved pairs: 1533 / 1639 / 1618
+# / 1734 / 1831 / 1636 against 1797 / 1745 / 1705 / 1822 / 1842 / 1778 from the construction's
+# roster (median 1638 against 1788; docs/benchmarks.md, twenty-fifth pass).
 FINISH_MIN_DAYS = 28  # above this horizon CP-SAT finishes the dive (dive.py, Plan.dive_finish)
 FINISH_SHARE = 0.4  # once at most this share of the staff is free: the dive's last steps are
 # its slowest there (Instance 18, 84 days: 6-26 s each, where CP-SAT closed the last 4 members
@@ -192,6 +199,10 @@ class Plan:
     anneal_repair: float = 0.02  # ... every this share of its phase, a walk that breaks rules
     # below the best valid roster has its rule-breaking members re-planned by best response
     # (sa_phase.Repairs; 0: never)
+    anneal_from: str = ""  # ... the roster it starts from: "incumbent" (the construction's)
+    # or "requests": every member on the schedule that keeps the most of their own shift
+    # requests, cover left to the walk (sa_phase.asked_roster; "": make_plan decides,
+    # "requests" up to ASKED_MAX_DAYS, else "incumbent")
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets
@@ -367,6 +378,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         changes["anneal_rotate"] = ROTATE_SHARE if days > ROTATE_MIN_DAYS else 0.0
     if plan.anneal_requests < 0:
         changes["anneal_requests"] = REQUESTS_SHARE if days <= REQUESTS_MAX_DAYS else 0.0
+    if not plan.anneal_from:
+        changes["anneal_from"] = "requests" if days <= ASKED_MAX_DAYS else "incumbent"
     if plan.anneal_split < 0:
         changes["anneal_split"] = SPLIT_SHARE if days > SPLIT_MIN_DAYS else 0.0
     if plan.anneal_split_end < 0:

@@ -32,7 +32,7 @@ from actors.solve.search import Search
 
 if TYPE_CHECKING:
     from actors.solve.anneal import Annealer
-    from actors.solve.schema import RosterProblem
+    from actors.solve.schema import Assignments, RosterProblem
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,13 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
         roster = search.inc.roster
     if roster is None or search.finished():
         return
+    pricers = Pricers(search.problem)  # (one set for the sweeps and the repairs)
+    if plan.anneal_from == "requests":
+        roster = asked_roster(search.problem, pricers(), roster)
+        log.debug("annealing starts from the members' own best schedules for their requests")
     ann = Annealer(search.problem, roster, plan)
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0
-    pricers = Pricers(search.problem)  # (one set for the sweeps and the repairs)
     sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective, pricers)
     repairs = Repairs(plan, seed, start, span, pricers)
     while not search.finished() and (now := time.monotonic()) < until:
@@ -86,6 +89,22 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
             search.inc.offer(search.problem, ann.best_roster(), None, "anneal", search.elapsed())
     log.debug("annealing: %d batches, best %d, current %s (violations %d)", batches,
               ann.best_objective, ann.objective, ann.violations)
+
+
+def asked_roster(problem: RosterProblem, pricers: list, fallback: Assignments) -> Assignments:
+    """Every member on the schedule that keeps the most of their own shift requests under
+    their hard rules (each member's pricing with no cover duals), or their schedule in
+    ``fallback`` where the DP finds none: a valid roster whose cover the walk then builds."""
+    from actors.solve.colgen import ColumnPool, columns_of, roster_of_columns
+
+    pool = ColumnPool(problem)
+    zero = [0.0] * len(problem.cover)
+    cols = columns_of(problem, fallback)
+    for e, pricer in enumerate(pricers):
+        found, _, _ = pricer.price(pool.weights(e, zero), 1.0, 0)
+        if found:
+            cols[e] = found[0]
+    return roster_of_columns(problem, cols)
 
 
 def next_gap(gap: float, base: float, swept: tuple[float, float],

@@ -1,0 +1,88 @@
+"""Annealing can start from every member's own best schedule for their shift requests
+(``Plan.anneal_from = "requests"``, sa_phase.asked_roster) instead of the construction's."""
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from actors.solve.checker import check_roster
+from actors.solve.colgen import ColumnPool, Pricer, columns_of, make_pricers
+from actors.solve.construct import construct
+from actors.solve.model import solve
+from actors.solve.plan import ASKED_MAX_DAYS, Plan, make_plan
+from actors.solve.reader import parse_problem_text
+from actors.solve.sa_phase import asked_roster
+from actors.solve.schema import RosterProblem, SolveOptions, SolveStatus
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
+LONG = time.monotonic() + 10**6
+
+
+def instance(number: int) -> RosterProblem:
+    return parse_problem_text((DATA / f"Instance{number}.txt").read_text())
+
+
+def greedy(problem: RosterProblem) -> dict:
+    built = construct(problem, LONG, max_sweeps=0)
+    assert built.roster is not None
+    return built.roster
+
+
+@pytest.mark.parametrize("number", [4, 7])
+def test_every_member_keeps_as_many_requests_as_any_valid_schedule_of_theirs_can(
+        number: int) -> None:
+    problem = instance(number)
+    start = greedy(problem)
+    asked = asked_roster(problem, make_pricers(problem), start)
+    assert check_roster(problem, asked).feasible  # (every rule is a member's own)
+    pool = ColumnPool(problem)
+    zero = [0.0] * len(problem.cover)
+    mine, theirs = columns_of(problem, asked), columns_of(problem, start)
+    for e in range(len(problem.staff)):
+        # the oracle: CP-SAT on the member's own rules, the same weights (requests alone)
+        _, low, optimal = Pricer(problem, e).price(pool.weights(e, zero), 10.0, 0)
+        kept_most = low + sum(pool.staff[e].on.values())
+        assert optimal and pool.staff[e].cost(mine[e]) == pytest.approx(kept_most, abs=0.05)
+        assert pool.staff[e].cost(mine[e]) <= pool.staff[e].cost(theirs[e])
+    before = check_roster(problem, start).penalties
+    after = check_roster(problem, asked).penalties
+    assert (after.shift_on_requests + after.shift_off_requests
+            < before.shift_on_requests + before.shift_off_requests)
+
+
+def test_a_member_without_any_valid_schedule_keeps_the_fallback_one() -> None:
+    problem = instance(1)
+    start = greedy(problem)
+    st = problem.staff[0]
+    stuck = st.model_copy(update={"days_off": list(range(problem.horizon.days)),
+                                  "min_total_minutes": 60})  # nothing valid is left to them
+    broken = problem.model_copy(update={"staff": [stuck, *problem.staff[1:]]})
+    asked = asked_roster(broken, make_pricers(broken), start)
+    assert asked[st.id] == start[st.id]
+    assert any(asked[s.id] != start[s.id] for s in problem.staff[1:])
+
+
+def test_the_plan_starts_annealing_from_the_requests_up_to_its_horizon_only() -> None:
+    options = SolveOptions(time_limit_s=60, workers=2)
+    short = instance(1)
+    assert short.horizon.days <= ASKED_MAX_DAYS
+    assert make_plan(short, options).anneal_from == "requests"
+    assert make_plan(short, options, Plan(anneal_from="incumbent")).anneal_from == "incumbent"
+    longer = short.model_copy(update={"horizon": short.horizon.model_copy(
+        update={"days": ASKED_MAX_DAYS + 7})})
+    assert make_plan(longer, options).anneal_from == "incumbent"
+    assert Plan().with_overrides({"anneal_from": "requests"}).anneal_from == "requests"
+
+
+def test_a_solve_that_anneals_from_the_requests_ends_with_a_valid_roster(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="actors.solve.sa_phase")
+    problem = instance(4)
+    plan = Plan(exact=False, colgen=False, anneal_from="requests", anneal_end=0.6)
+    result = solve(problem, SolveOptions(time_limit_s=6, workers=2, seed=1), plan=plan)
+    assert result.status == SolveStatus.FEASIBLE and result.assignments is not None
+    report = check_roster(problem, result.assignments)
+    assert report.feasible and report.objective == result.objective
+    assert "own best schedules for their requests" in caplog.text
