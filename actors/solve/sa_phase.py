@@ -101,9 +101,11 @@ def asked_roster(problem: RosterProblem, pricers: list, fallback: Assignments) -
     zero = [0.0] * len(problem.cover)
     cols = columns_of(problem, fallback)
     for e, pricer in enumerate(pricers):
-        found, _, _ = pricer.price(pool.weights(e, zero), 1.0, 0)
-        if found:
-            cols[e] = found[0]
+        weights = pool.weights(e, zero)
+        found, _, _ = pricer.price(weights, 1.0, 0)
+        if found:  # (the DP's come cheapest first, CP-SAT's in the order it found them)
+            cols[e] = min(found, key=lambda col, w=weights: sum(
+                w.get((d, s), 0.0) for d, s in enumerate(col) if s >= 0))
     return roster_of_columns(problem, cols)
 
 

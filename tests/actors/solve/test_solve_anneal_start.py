@@ -12,6 +12,7 @@ from actors.solve.colgen import ColumnPool, Pricer, columns_of, make_pricers
 from actors.solve.construct import construct
 from actors.solve.model import solve
 from actors.solve.plan import ASKED_MAX_DAYS, Plan, make_plan
+from actors.solve.pricing import DpPricer
 from actors.solve.reader import parse_problem_text
 from actors.solve.sa_phase import asked_roster
 from actors.solve.schema import RosterProblem, SolveOptions, SolveStatus
@@ -50,6 +51,24 @@ def test_every_member_keeps_as_many_requests_as_any_valid_schedule_of_theirs_can
     after = check_roster(problem, asked).penalties
     assert (after.shift_on_requests + after.shift_off_requests
             < before.shift_on_requests + before.shift_off_requests)
+
+
+def test_where_cp_sat_prices_the_cheapest_schedule_it_found_is_taken() -> None:
+    problem = instance(2)
+    odd = [sh.model_copy(update={"length_minutes": 480 + i})
+           for i, sh in enumerate(problem.shifts)]
+    fine = problem.model_copy(update={"shifts": odd})  # minutes too fine for the DP
+    pricers = make_pricers(fine)
+    assert not any(isinstance(p, DpPricer) for p in pricers)
+    nobody = {st.id: [None] * fine.horizon.days for st in fine.staff}
+    asked = asked_roster(fine, pricers, nobody)
+    assert check_roster(fine, asked).feasible
+    pool = ColumnPool(fine)
+    zero = [0.0] * len(fine.cover)
+    for e, col in enumerate(columns_of(fine, asked)):
+        _, low, optimal = Pricer(fine, e).price(pool.weights(e, zero), 10.0, 0)
+        assert optimal and pool.staff[e].cost(col) == pytest.approx(
+            low + sum(pool.staff[e].on.values()), abs=0.05)
 
 
 def test_a_member_without_any_valid_schedule_keeps_the_fallback_one() -> None:
