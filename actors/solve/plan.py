@@ -97,9 +97,10 @@ ASKED_MAX_DAYS = 84  # up to this horizon annealing starts from every member's o
 # schedule for their shift requests (the cover left to the walk), not from the construction's
 # roster: Instance 13's LP keeps its members' runs of asked-for shifts (requests 246 of its
 # 1348) where the construction's greedy schedules scatter them and annealing never gathers
-# them again (~380-430 in requests). 13 at 120 s, six interleaved pairs: 1533 / 1639 / 1618
-# / 1734 / 1831 / 1636 against 1797 / 1745 / 1705 / 1822 / 1842 / 1778 from the construction's
-# roster (median 1638 against 1788; docs/benchmarks.md, twenty-fifth pass).
+# them again (~380-430 in requests). 13 at 120 s, nine interleaved pairs: 1533 / 1639 / 1618
+# / 1734 / 1831 / 1636 / 2071 / 1746 / 1850 against 1797 / 1745 / 1705 / 1822 / 1842 / 1778 /
+# 1705 / 1996 / 1714 from the construction's roster (lower in 7 of 9, median 1734 against
+# 1778; docs/benchmarks.md, twenty-fifth pass).
 FINISH_MIN_DAYS = 28  # above this horizon CP-SAT finishes the dive (dive.py, Plan.dive_finish)
 FINISH_SHARE = 0.4  # once at most this share of the staff is free: the dive's last steps are
 # its slowest there (Instance 18, 84 days: 6-26 s each, where CP-SAT closed the last 4 members
