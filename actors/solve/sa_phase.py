@@ -101,11 +101,9 @@ def asked_roster(problem: RosterProblem, pricers: list, fallback: Assignments) -
     zero = [0.0] * len(problem.cover)
     cols = columns_of(problem, fallback)
     for e, pricer in enumerate(pricers):
-        weights = pool.weights(e, zero)
-        found, _, _ = pricer.price(weights, 1.0, 0)
+        found, _, _ = pricer.price(pool.weights(e, zero), 1.0, 0)
         if found:  # (the DP's come cheapest first, CP-SAT's in the order it found them)
-            cols[e] = min(found, key=lambda col, w=weights: sum(
-                w.get((d, s), 0.0) for d, s in enumerate(col) if s >= 0))
+            cols[e] = min(found, key=pool.staff[e].cost)  # (its request penalties)
     return roster_of_columns(problem, cols)
 
 

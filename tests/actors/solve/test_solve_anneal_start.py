@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from actors.solve.anneal import Annealer
 from actors.solve.checker import check_roster
 from actors.solve.colgen import ColumnPool, Pricer, columns_of, make_pricers
 from actors.solve.construct import construct
-from actors.solve.model import solve
 from actors.solve.plan import ASKED_MAX_DAYS, Plan, make_plan
 from actors.solve.pricing import DpPricer
 from actors.solve.reader import parse_problem_text
-from actors.solve.sa_phase import asked_roster
-from actors.solve.schema import RosterProblem, SolveOptions, SolveStatus
+from actors.solve.sa_phase import anneal_phase, asked_roster
+from actors.solve.schema import RosterProblem, SolveOptions
+from actors.solve.search import Search
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
 LONG = time.monotonic() + 10**6
@@ -95,13 +96,30 @@ def test_the_plan_starts_annealing_from_the_requests_up_to_its_horizon_only() ->
     assert Plan().with_overrides({"anneal_from": "requests"}).anneal_from == "requests"
 
 
-def test_a_solve_that_anneals_from_the_requests_ends_with_a_valid_roster(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_the_phase_anneals_from_the_requests_roster_and_offers_only_valid_rosters(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG, logger="actors.solve.sa_phase")
     problem = instance(4)
-    plan = Plan(exact=False, colgen=False, anneal_from="requests", anneal_end=0.6)
-    result = solve(problem, SolveOptions(time_limit_s=6, workers=2, seed=1), plan=plan)
-    assert result.status == SolveStatus.FEASIBLE and result.assignments is not None
-    report = check_roster(problem, result.assignments)
-    assert report.feasible and report.objective == result.objective
+    search = Search(problem, None, time.monotonic())
+    start = greedy(problem)
+    search.inc.offer(problem, start, None, "construct", 0.0)
+    starts: list[dict] = []
+    real_reset, real_run, done = Annealer.reset, Annealer.run, [0]
+
+    def reset(ann: Annealer, roster: dict) -> None:
+        starts.append(roster)
+        real_reset(ann, roster)
+
+    def run(ann: Annealer, *args: object) -> int:  # it ends on work done, not on a clock
+        done[0] += 1
+        search.stopped = done[0] >= 20
+        return real_run(ann, *args)
+
+    monkeypatch.setattr(Annealer, "reset", reset)
+    monkeypatch.setattr(Annealer, "run", run)
+    anneal_phase(search, Plan(anneal_from="requests", anneal_batch=20_000), 1,
+                 time.monotonic() + 600)
+    assert starts[0] == asked_roster(problem, make_pricers(problem), start)
+    report = check_roster(problem, search.inc.roster)
+    assert report.feasible and report.objective == search.inc.objective
     assert "own best schedules for their requests" in caplog.text
