@@ -1,4 +1,5 @@
-"""Simulated annealing alone on one instance, one core, from the construction's greedy roster:
+"""Simulated annealing alone on one instance, one core, from the construction's greedy roster
+(or, where the plan anneals from the requests, every member's own best schedule for them):
 the development loop for the annealer's moves (a quicker, less noisy signal than a full solve).
 
     .venv/bin/python bench/anneal_alone.py --data ../shared/benchmarks/shift_scheduling \\
@@ -31,10 +32,11 @@ def main() -> None:
 
     from actors.solve.anneal import Annealer
     from actors.solve.checker import check_roster, objective_breakdown
+    from actors.solve.colgen import make_pricers
     from actors.solve.plan import Plan, make_plan
     from actors.solve.pricing import weekend_index
     from actors.solve.reader import parse_problem_text
-    from actors.solve.sa_phase import Repairs, anneal_batch
+    from actors.solve.sa_phase import Repairs, anneal_batch, asked_roster
     from actors.solve.schema import SolveOptions
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,6 +54,8 @@ def main() -> None:
     plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), base)
     first = (json.loads(args.start.read_text()) if args.start
              else greedy_start(problem, plan, args.seed).roster)
+    if plan.anneal_from == "requests" and not args.start:  # (as the solve's phase starts)
+        first = asked_roster(problem, make_pricers(problem), first)
     ann = Annealer(problem, first, plan)
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
     ann.reset(first)
