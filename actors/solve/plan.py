@@ -46,12 +46,11 @@ PARTIAL_ROOT_END = 0.7  # COLGEN_MAX_CELLS with partial pricing, 20 members per 
 # fifth pass)
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
-ANNEAL_END = 0.45  # without an exact search its thread anneals until 0.45 T, then the LNS;
+ANNEAL_END = 0.6  # without an exact search its thread anneals until 0.6 T, then the LNS;
 # the construction's sweeps then end by the default 0.1 T, not 0.5 T (Instance 13 at 120 s,
 # five runs each in one hour: median 1747 against 2042 without; docs/benchmarks.md). Until
-# 0.45 T rather than 0.6 T: 13 at 120 s, twelve interleaved pairs on a slow VM, lower in 9 of
-# 12, mean 1934 against 2071, worst 2158 against 2747, median 1948 against 1955; until 0.3 T
-# no better than 0.6 T (median 2109; docs/benchmarks.md, twenty-sixth pass)
+# 0.45 T: 13 at 120 s, 17 interleaved pairs, lower in 11, median 1974 against 1958 (inside
+# the spread); until 0.3 T: median 2109 (docs/benchmarks.md, twenty-sixth pass)
 # ... on every horizon (Instance 20, 182 days, 300 s, three interleaved pairs on one VM after
 # the annealer's windowed scoring: 5384-5514 with it, 6223-6328 without; on an earlier, faster
 # VM with the slower kernel, 5439 / 5516 with it against 5104-5306; docs/benchmarks.md, eighth
