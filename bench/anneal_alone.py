@@ -32,11 +32,10 @@ def main() -> None:
 
     from actors.solve.anneal import Annealer
     from actors.solve.checker import check_roster, objective_breakdown
-    from actors.solve.colgen import make_pricers
     from actors.solve.plan import Plan, make_plan
     from actors.solve.pricing import weekend_index
     from actors.solve.reader import parse_problem_text
-    from actors.solve.sa_phase import Repairs, anneal_batch, asked_roster
+    from actors.solve.sa_phase import Pricers, Repairs, anneal_batch, start_roster
     from actors.solve.schema import SolveOptions
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -54,8 +53,8 @@ def main() -> None:
     plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), base)
     first = (json.loads(args.start.read_text()) if args.start
              else greedy_start(problem, plan, args.seed).roster)
-    if plan.anneal_from == "requests" and not args.start:  # (as the solve's phase starts)
-        first = asked_roster(problem, make_pricers(problem), first)
+    if not args.start:  # (as the solve's phase starts)
+        first = start_roster(problem, plan, first, Pricers(problem))
     ann = Annealer(problem, first, plan)
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
     ann.reset(first)

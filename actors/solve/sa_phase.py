@@ -70,10 +70,7 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     if roster is None or search.finished():
         return
     pricers = Pricers(search.problem)  # (one set for the sweeps and the repairs)
-    if plan.anneal_from == "requests":
-        roster = asked_roster(search.problem, pricers(), roster)
-        log.debug("annealing starts from the members' own best schedules for their requests")
-    ann = Annealer(search.problem, roster, plan)
+    ann = Annealer(search.problem, start_roster(search.problem, plan, roster, pricers), plan)
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0
     sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective, pricers)
@@ -89,6 +86,16 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
             search.inc.offer(search.problem, ann.best_roster(), None, "anneal", search.elapsed())
     log.debug("annealing: %d batches, best %d, current %s (violations %d)", batches,
               ann.best_objective, ann.objective, ann.violations)
+
+
+def start_roster(problem: RosterProblem, plan: Plan, roster: Assignments,
+                 pricers: Pricers) -> Assignments:
+    """The roster annealing starts from: ``roster`` (the incumbent), or where the plan says
+    so (``plan.anneal_from``) every member's own best schedule for their requests."""
+    if plan.anneal_from != "requests":
+        return roster
+    log.debug("annealing starts from the members' own best schedules for their requests")
+    return asked_roster(problem, pricers(), roster)
 
 
 def asked_roster(problem: RosterProblem, pricers: list, fallback: Assignments) -> Assignments:

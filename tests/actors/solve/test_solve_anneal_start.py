@@ -32,6 +32,15 @@ def greedy(problem: RosterProblem) -> dict:
     return built.roster
 
 
+def kept_most(problem: RosterProblem, pool: ColumnPool, e: int) -> float:
+    """The oracle: the least request penalty any valid schedule of member ``e`` pays, by
+    CP-SAT on the member's own rules with the requests' weights alone."""
+    _, low, optimal = Pricer(problem, e).price(pool.weights(e, [0.0] * len(problem.cover)),
+                                               10.0, 0)
+    assert optimal
+    return low + sum(pool.staff[e].on.values())
+
+
 @pytest.mark.parametrize("number", [4, 7])
 def test_every_member_keeps_as_many_requests_as_any_valid_schedule_of_theirs_can(
         number: int) -> None:
@@ -40,13 +49,10 @@ def test_every_member_keeps_as_many_requests_as_any_valid_schedule_of_theirs_can
     asked = asked_roster(problem, make_pricers(problem), start)
     assert check_roster(problem, asked).feasible  # (every rule is a member's own)
     pool = ColumnPool(problem)
-    zero = [0.0] * len(problem.cover)
     mine, theirs = columns_of(problem, asked), columns_of(problem, start)
     for e in range(len(problem.staff)):
-        # the oracle: CP-SAT on the member's own rules, the same weights (requests alone)
-        _, low, optimal = Pricer(problem, e).price(pool.weights(e, zero), 10.0, 0)
-        kept_most = low + sum(pool.staff[e].on.values())
-        assert optimal and pool.staff[e].cost(mine[e]) == pytest.approx(kept_most, abs=0.05)
+        assert pool.staff[e].cost(mine[e]) == pytest.approx(kept_most(problem, pool, e),
+                                                            abs=0.05)
         assert pool.staff[e].cost(mine[e]) <= pool.staff[e].cost(theirs[e])
     before = check_roster(problem, start).penalties
     after = check_roster(problem, asked).penalties
@@ -65,11 +71,8 @@ def test_where_cp_sat_prices_the_cheapest_schedule_it_found_is_taken() -> None:
     asked = asked_roster(fine, pricers, nobody)
     assert check_roster(fine, asked).feasible
     pool = ColumnPool(fine)
-    zero = [0.0] * len(fine.cover)
     for e, col in enumerate(columns_of(fine, asked)):
-        _, low, optimal = Pricer(fine, e).price(pool.weights(e, zero), 10.0, 0)
-        assert optimal and pool.staff[e].cost(col) == pytest.approx(
-            low + sum(pool.staff[e].on.values()), abs=0.05)
+        assert pool.staff[e].cost(col) == pytest.approx(kept_most(fine, pool, e), abs=0.05)
 
 
 def test_a_member_without_any_valid_schedule_keeps_the_fallback_one() -> None:
