@@ -131,7 +131,22 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
             m = _rotate(x[e1], lo, hi, np.random.random() < 0.5, e1, old, cells_e, cells_d)
             if m == 0:
                 continue
-        elif kind < mix[5]:  # a member takes a short row's shift; a day off for it nearby
+        elif kind < mix[5]:  # a member swaps a block of days with the same days whole weeks
+            # away (a weekend's work moves to another weekend, its weekdays with it)
+            if days < 8:
+                continue
+            width = 1 + np.random.randint(min(7, days - 7))
+            k = 7 * (1 + np.random.randint((days - width) // 7))
+            lo = np.random.randint(days - width - k + 1)
+            hi = lo + k + width - 1
+            for j in range(lo, lo + width):
+                if x[e1, j] != x[e1, j + k]:
+                    old[m], cells_e[m], cells_d[m] = x[e1, j + k], e1, j
+                    old[m + 1], cells_e[m + 1], cells_d[m + 1] = x[e1, j], e1, j + k
+                    m += 2
+            if m == 0:
+                continue
+        elif kind < mix[6]:  # a member takes a short row's shift; a day off for it nearby
             m, e1, d, lo, hi = _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day,
                                      row_shift, old, cells_e, cells_d)
             e2 = e1

@@ -15,6 +15,10 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
   the block's last day its first's): a run pattern shifts a day, its lengths, shift types and
   minutes kept — what a member needs to work the other day of a weekend they half work
   without running too long or resting too little;
+- a member's block of 1–7 days swaps with the same days whole weeks away: every day keeps
+  its day of the week, so a weekend's work moves to another weekend with the weekdays around
+  it (its runs, minutes and shift types kept) — where some weekends have more staff than
+  their rows need and others fewer;
 - a member takes the shift of a cover row below its requirement (a targeted move), with a
   worked day up to a week away turned into a day off when that day was their day off;
 - a member who asked for a shift on a day and does not work it swaps a block of 1–7 days
@@ -22,9 +26,9 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
   the request is honoured if both members' rules allow it).
 
 Their shares come from the plan the annealer is built with (``plan.anneal_mix``, the rotations'
-``plan.anneal_rotate``, the fill share ``plan.anneal_fill`` and the request share
-``plan.anneal_requests``; :meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`,
-:meth:`Annealer.set_requests`).
+``plan.anneal_rotate``, the week moves' ``plan.anneal_weeks``, the fill share
+``plan.anneal_fill`` and the request share ``plan.anneal_requests``;
+:meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`, :meth:`Annealer.set_requests`).
 
 Moves are accepted on the objective's change plus, with :meth:`Annealer.set_split`, a shaping
 cost for every weekend a member works on one day only: where weekends are what runs out, such
@@ -80,6 +84,8 @@ class Annealer:
         shares = plan.anneal_mix
         if len(shares) == 4:
             shares = (*shares, max(0.0, plan.anneal_rotate))
+        if len(shares) == 5:
+            shares = (*shares, max(0.0, plan.anneal_weeks))
         self.fill = plan.anneal_fill
         self.asked = max(0.0, plan.anneal_requests)  # (-1: make_plan had not decided)
         self.split = 0.0  # the one-day weekends' shaping cost (set_split; the phase sets it)
@@ -93,10 +99,11 @@ class Annealer:
 
     def set_shares(self, shares: tuple[float, ...]) -> None:
         """The relative shares of the untargeted moves: cell, block swap, take-over, day
-        move and rotation (four shares: no rotation)."""
-        if len(shares) not in (4, 5) or min(shares) < 0 or not sum(shares):
-            raise ValueError(f"four or five shares, not all 0, none negative: {shares!r}")
-        self.shares = (*shares, 0.0)[:5]
+        move, rotation and week move (four shares: neither of the last two; five: no week
+        moves)."""
+        if len(shares) not in (4, 5, 6) or min(shares) < 0 or not sum(shares):
+            raise ValueError(f"four to six shares, not all 0, none negative: {shares!r}")
+        self.shares = (*shares, 0.0, 0.0)[:6]
         self._mix()
 
     def set_fill(self, share: float) -> None:
@@ -120,7 +127,7 @@ class Annealer:
         asked = self.asked if len(self.rq_e) else 0.0
         rest = np.array(self.shares, dtype=np.float64) / sum(self.shares)
         rest *= 1.0 - self.fill - asked
-        self.mix = np.cumsum([*rest, self.fill, asked])[:6].astype(np.float64)
+        self.mix = np.cumsum([*rest, self.fill, asked])[:7].astype(np.float64)
 
     def _static(self, p: RosterProblem) -> None:
         n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)

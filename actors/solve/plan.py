@@ -47,15 +47,11 @@ PARTIAL_ROOT_END = 0.7  # COLGEN_MAX_CELLS with partial pricing, 20 members per 
 LONG_DAYS = 84  # above: narrower DP beams in the construction (its exact DP is slow)
 VERY_LONG_DAYS = 200  # above: narrower still in its sweeps
 ANNEAL_END = 0.6  # without an exact search its thread anneals until 0.6 T, then the LNS;
-# the construction's sweeps then end by the default 0.1 T, not 0.5 T (Instance 13 at 120 s,
-# five runs each in one hour: median 1747 against 2042 without; docs/benchmarks.md). Until
-# 0.45 T: 13 at 120 s, 17 interleaved pairs, lower in 11, median 1974 against 1958 (inside
-# the spread); until 0.3 T: median 2109 (docs/benchmarks.md, twenty-sixth pass)
-# ... on every horizon (Instance 20, 182 days, 300 s, three interleaved pairs on one VM after
-# the annealer's windowed scoring: 5384-5514 with it, 6223-6328 without; on an earlier, faster
-# VM with the slower kernel, 5439 / 5516 with it against 5104-5306; docs/benchmarks.md, eighth
-# pass). Not where there is an exact search: on 9 and 10 annealing alone for 60 s gave 462 and
-# 4898 where the solve reaches 442 and proves 4631.
+# the construction's sweeps then end by the default 0.1 T, not 0.5 T (Instance 13 at 120 s:
+# median 1747 against 2042 without; until 0.45 T or 0.3 T inside the spread; Instance 20 at
+# 300 s: 5384-5514 against 6223-6328). Not where there is an exact search: on 9 and 10
+# annealing alone for 60 s gave 462 and 4898 where the solve reaches 442 and proves 4631
+# (docs/solver.md, "The plan"; docs/benchmarks.md, seventh, eighth and twenty-sixth passes)
 ANNEAL_BOTH_MIN_DAYS = 84  # above: the primal thread anneals too (its own seed) until
 # anneal_end, then both run the LNS (Instance 20, 300 s, three interleaved pairs on two VMs:
 # 5438 / 5239 / 5157 with both against 5717 / 5294 / 5680 with one; on Instance 13, 28 days,
@@ -77,16 +73,15 @@ SPLIT_MIN_DAYS = LONG_DAYS  # above: a shaping cost for
 SPLIT_SHARE = 1.5  # every weekend a member works on one day only, 1.5 short weekend rows'
 SPLIT_END = 0.7  # weight, falling to 0 by 0.7 of the phase (anneal.py): every short row of 13,
 # 20 and 22 is on a weekend, and such a weekend spends one of the member's most weekends on one
-# shift; 22 asks 2,721 weekend shifts of at most 2,640. At 0.1 (the eighteenth pass), falling
-# over the whole phase: annealing alone (60 s, seeds 0 / 1) gained everywhere (13 1807 / 1802
-# against 1918 / 1979, 20 5997 / 5900 against 6011 / 6308, 22 46561 / 46594 against 47942 /
-# 48309), full solves only on 22 (300 s: 42606 / 43403 / 42425 / 43603 against 43557 / 43574 /
-# 43734 / 45184). At 1.5 until 0.7 of the phase, with the walk's repairs (sa_phase.Repairs):
-# 22 alone (120 s, seeds 0 / 1 side by side) 39193 / 39121 against 47435 / 47514, 358 short
-# shifts against 439, 196 / 175 one-day weekends against 256 (docs/benchmarks.md,
-# twenty-third pass). Instance 20 at 300 s, three pairs (seeds 0-2): 5152 / 5137 / 5116
-# against 5234 / 5129 / 5158 (mean 5135 against 5174: inside its spread, not worse; planned
-# above 84 days since the twenty-fourth pass, 200 before). Not on 28 days (13: eighteenth pass)
+# shift. 22 at 300 s: 37208 / 37468 against 44698 / 45811 (twenty-third pass); 20 inside its
+# spread (5135 against 5174, mean of three pairs); not on 28 days (13: eighteenth pass; the
+# figures: docs/solver.md, "The plan")
+WEEKS_MIN_DAYS = LONG_DAYS  # above: the annealer's moves include week moves (a member's
+WEEKS_SHARE = 0.3  # block of days swapped with the same days whole weeks away), at this
+# relative share beside anneal_mix's and the rotations': a weekend's work moves to another
+# weekend (22's rosters had 60 weekend shifts over on some weekends and 297 short on others).
+# 22 at 300 s, two pairs: 33276 / 32743 (10.0 / 8.3 %) against 35015 / 35454; 20 three pairs,
+# 5093 / 5089 / 5064 against 5108 / 5122 / 5076 (docs/benchmarks.md, twenty-seventh pass)
 REQUESTS_MAX_DAYS = 84  # up to this horizon the annealer's moves include request swaps,
 REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swaps a block of
 # days around it with a member working the shift asked for (cover unchanged). Instance 13,
@@ -180,6 +175,9 @@ class Plan:
     anneal_rotate: float = -1.0  # ... the relative share of rotations (a member's block of
     # days shifted a day) beside anneal_mix's four (-1: make_plan decides, ROTATE_SHARE above
     # ROTATE_MIN_DAYS, else 0; a fifth anneal_mix share overrides it)
+    anneal_weeks: float = -1.0  # ... the relative share of week moves (a member's block of
+    # days swapped with the same days whole weeks away) beside the five above (-1: make_plan
+    # decides, WEEKS_SHARE above WEEKS_MIN_DAYS, else 0)
     anneal_sweep_every: float = -1.0  # ... the share of its phase between two best-response
     # sweeps from its best roster (sa_phase.py; 0: none; -1: make_plan decides, SWEEP_EVERY
     # above LONG_DAYS up to VERY_LONG_DAYS, else 0)
@@ -379,6 +377,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
                        sweep_beams=(2,) if days > VERY_LONG_DAYS else (4,))
     if plan.anneal_rotate < 0:
         changes["anneal_rotate"] = ROTATE_SHARE if days > ROTATE_MIN_DAYS else 0.0
+    if plan.anneal_weeks < 0:
+        changes["anneal_weeks"] = WEEKS_SHARE if days > WEEKS_MIN_DAYS else 0.0
     if plan.anneal_requests < 0:
         changes["anneal_requests"] = REQUESTS_SHARE if days <= REQUESTS_MAX_DAYS else 0.0
     if not plan.anneal_from:

@@ -30,6 +30,7 @@ MOVES = {  # the shares of the untargeted moves, of fill moves and of request mo
     "rotate": ((0.2, 0.2, 0.2, 0.2, 0.6), 0.1, 0.0, 0.0),  # (most moves rotate a member's days)
     "requests": ((0.2, 0.2, 0.3, 0.3), 0.1, 0.5, 0.0),  # (half swap around a broken request)
     "shaped": ((0.2, 0.2, 0.3, 0.3, 0.2), 0.1, 0.1, 0.5),  # (a one-day weekend: half a short row)
+    "weeks": ((0.1, 0.1, 0.1, 0.1, 0.1, 0.6), 0.1, 0.1, 0.0),  # (most swap days weeks apart)
 }
 
 
@@ -207,11 +208,11 @@ def test_rotations_keep_each_members_shifts() -> None:
     assert moved
 
 
-def test_move_shares_must_be_four_or_five_and_not_all_zero() -> None:
+def test_move_shares_must_be_four_to_six_and_not_all_zero() -> None:
     ann = start(random_problem(0))
     for bad in [(1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0), (1.0, -1.0, 0.5, 0.5),
-                (0.2, 0.2, 0.2, 0.2, 0.1, 0.1)]:
-        with pytest.raises(ValueError, match="four or five shares"):
+                (0.2, 0.2, 0.2, 0.2, 0.1, 0.1, 0.1)]:
+        with pytest.raises(ValueError, match="four to six shares"):
             ann.set_shares(bad)
 
 

@@ -22,6 +22,7 @@ from actors.solve.plan import (
     SPLIT_END,
     SPLIT_SHARE,
     SWEEP_EVERY,
+    WEEKS_SHARE,
     Plan,
     estimate_terms,
     make_plan,
@@ -153,8 +154,8 @@ def test_rotations_are_planned_above_84_days_unless_overridden() -> None:
     five = Plan().with_overrides({"anneal_mix": "0.2/0.2/0.3/0.3/0.5", "anneal_rotate": "0.1"})
     small = random_problem(0)
     roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
-    assert Annealer(small, roster, five).shares == (0.2, 0.2, 0.3, 0.3, 0.5)
-    assert Annealer(small, roster, half).shares == (*half.anneal_mix, ROTATE_SHARE)
+    assert Annealer(small, roster, five).shares == (0.2, 0.2, 0.3, 0.3, 0.5, 0.0)
+    assert Annealer(small, roster, half).shares == (*half.anneal_mix, ROTATE_SHARE, WEEKS_SHARE)
 
 
 def plan_field(field: str, days: int, overrides: dict[str, str] | None = None) -> object:
@@ -176,6 +177,21 @@ def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
     assert Annealer(small, roster).asked == 0.0  # (Plan()'s -1: not decided, none)
     planned = make_plan(small, SolveOptions(workers=2))
     assert Annealer(small, roster, planned).mix[-2] == pytest.approx(1.0 - REQUESTS_SHARE)
+
+
+def test_week_moves_are_planned_above_84_days_unless_overridden() -> None:
+    from actors.solve.anneal import Annealer
+
+    share = partial(plan_field, "anneal_weeks")
+
+    assert share(28) == share(84) == 0.0
+    assert share(85) == share(364) == WEEKS_SHARE > 0
+    assert share(182, {"anneal_weeks": "0"}) == 0.0
+    small = random_problem(0)
+    roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
+    weekly = Plan().with_overrides({"anneal_weeks": "0.4"})
+    assert Annealer(small, roster, weekly).shares == (*weekly.anneal_mix, 0.0, 0.4)
+    assert Annealer(small, roster).shares[-1] == 0.0  # (Plan()'s -1: not decided, none)
 
 
 def test_one_day_weekends_are_shaped_above_84_days_unless_overridden() -> None:
