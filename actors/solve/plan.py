@@ -177,7 +177,7 @@ class Plan:
     # ROTATE_MIN_DAYS, else 0; a fifth anneal_mix share overrides it)
     anneal_weeks: float = -1.0  # ... the relative share of week moves (a member's block of
     # days swapped with the same days whole weeks away) beside the five above (-1: make_plan
-    # decides, WEEKS_SHARE above WEEKS_MIN_DAYS, else 0)
+    # decides, WEEKS_SHARE above WEEKS_MIN_DAYS, else 0; a sixth anneal_mix share overrides it)
     anneal_sweep_every: float = -1.0  # ... the share of its phase between two best-response
     # sweeps from its best roster (sa_phase.py; 0: none; -1: make_plan decides, SWEEP_EVERY
     # above LONG_DAYS up to VERY_LONG_DAYS, else 0)
