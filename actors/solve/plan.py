@@ -82,14 +82,13 @@ WEEKS_SHARE = 0.3  # block of days swapped with the same days whole weeks away),
 # weekend (22's rosters had 60 weekend shifts over on some weekends and 297 short on others).
 # 22 at 300 s, two pairs: 33276 / 32743 (10.0 / 8.3 %) against 35015 / 35454; 20 three pairs,
 # 5093 / 5089 / 5064 against 5108 / 5122 / 5076 (docs/benchmarks.md, twenty-seventh pass)
-REQUESTS_MAX_DAYS = 84  # up to this horizon the annealer's moves include request swaps,
-REQUESTS_SHARE = 0.15  # at this share: a member with a broken shift request swaps a block of
-# days around it with a member working the shift asked for (cover unchanged). Instance 13,
-# the one annealing plan up to 84 days: on 13 the LP bound is 1348 (= the best known) with
-# 244 of request penalties where the solve's rosters pay ~500; annealing alone 60 s, seeds
-# 0-2: requests 409 / 400 / 383 against 509 / 504 / 519; full solves at 120 s, six
-# interleaved pairs: median 1641 against 1810, lower in 4 of 6 (docs/benchmarks.md,
-# fifteenth pass). Not measured above 84 days (Instances 20 and 22), so not planned there
+REQUESTS_SHARE = 0.15  # wherever annealing runs, this share of its moves are request swaps:
+# a member with a broken shift request swaps a block of days around it with a member working
+# the shift asked for (cover unchanged). 13 at 120 s, six interleaved pairs: median 1641
+# against 1810 (fifteenth pass). 20 and 22 leave short what their weekends force and pay the
+# rest in requests (20's surplus is the least its minimum minutes allow). At 300 s, 20 three
+# pairs: 4960 / 5023 / 5040 against 5090 / 5067 / 5083; 22 the same within its spread
+# (33053 against 33118, mean of three pairs; docs/benchmarks.md, twenty-eighth pass)
 ASKED_MAX_DAYS = 84  # up to this horizon annealing starts from every member's own best
 # schedule for their shift requests (the cover left to the walk), not from the construction's
 # roster: Instance 13's LP keeps its members' runs of asked-for shifts (requests 246 of its
@@ -190,7 +189,7 @@ class Plan:
     # Instance 20 (180 s alone) 6781 against 6343 (docs/benchmarks.md, tenth pass)
     anneal_requests: float = -1.0  # ... the share of its moves that swap a block around a
     # broken shift request with a member working the shift asked for (anneal.py; -1:
-    # make_plan decides, REQUESTS_SHARE up to REQUESTS_MAX_DAYS, else 0)
+    # make_plan decides: REQUESTS_SHARE)
     anneal_split: float = -1.0  # ... a shaping cost per weekend a member works on one day
     # only, as a share of the weekend rows' mean weight_under, added to what its moves are
     # accepted on (not to the objective), falling linearly to 0 over its phase (anneal.py;
@@ -380,7 +379,7 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
     if plan.anneal_weeks < 0:
         changes["anneal_weeks"] = WEEKS_SHARE if days > WEEKS_MIN_DAYS else 0.0
     if plan.anneal_requests < 0:
-        changes["anneal_requests"] = REQUESTS_SHARE if days <= REQUESTS_MAX_DAYS else 0.0
+        changes["anneal_requests"] = REQUESTS_SHARE
     if not plan.anneal_from:
         changes["anneal_from"] = "requests" if days <= ASKED_MAX_DAYS else "incumbent"
     if plan.anneal_split < 0:

@@ -164,13 +164,13 @@ def plan_field(field: str, days: int, overrides: dict[str, str] | None = None) -
     return getattr(make_plan(problem(days, 50, 6), SolveOptions(workers=2), base), field)
 
 
-def test_request_moves_are_planned_up_to_84_days_unless_overridden() -> None:
+def test_request_moves_are_planned_at_every_horizon_unless_overridden() -> None:
     from actors.solve.anneal import Annealer
 
     share = partial(plan_field, "anneal_requests")
 
-    assert share(28) == share(84) == REQUESTS_SHARE > 0
-    assert share(85) == share(364) == 0.0
+    assert share(28) == share(84) == share(85) == share(364) == REQUESTS_SHARE > 0
+    assert share(364, {"anneal_requests": "0"}) == 0.0
     assert share(28, {"anneal_requests": "0"}) == 0.0
     small = random_problem(0)
     roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
