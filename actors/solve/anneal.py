@@ -81,11 +81,11 @@ class Annealer:
         self.problem = problem
         self.kernel, self.rules = _kernels()
         plan = plan or Plan()
-        shares = plan.anneal_mix
-        if len(shares) == 4:
-            shares = (*shares, max(0.0, plan.anneal_rotate))
-        if len(shares) == 5:
-            shares = (*shares, max(0.0, plan.anneal_weeks))
+        shares = plan.anneal_mix  # (rotations and week moves from their own fields where the
+        # mix leaves them out: a fifth share overrides anneal_rotate, a sixth anneal_weeks)
+        planned = (max(0.0, plan.anneal_rotate), max(0.0, plan.anneal_weeks))
+        if 4 <= len(shares) <= 6:
+            shares = (*shares, *planned[len(shares) - 4:])
         self.fill = plan.anneal_fill
         self.asked = max(0.0, plan.anneal_requests)  # (-1: make_plan had not decided)
         self.split = 0.0  # the one-day weekends' shaping cost (set_split; the phase sets it)

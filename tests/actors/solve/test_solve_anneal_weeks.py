@@ -46,9 +46,9 @@ def two_weekends() -> RosterProblem:
 def test_a_week_move_carries_a_weekend_worked_where_no_one_is_needed_to_where_both_days_are(
         ) -> None:
     problem = two_weekends()
-    start = {"A": [None] * 5 + ["D", "D"] + [None] * 7, "B": [None] * 14}
+    roster = {"A": [None] * 5 + ["D", "D"] + [None] * 7, "B": [None] * 14}
     for shares, want in [((1.0, 0.0, 0.0, 0.0), 202), ((0.0, 0.0, 0.0, 0.0, 0.0, 1.0), 0)]:
-        ann = Annealer(problem, start)
+        ann = Annealer(problem, roster)
         ann.set_shares(shares)
         ann.run(2_000, 1e-9, 1e-9, 1000.0, 0)  # temperature ~0: only moves that cost nothing
         assert ann.best_objective == want, shares  # (one cell at a time cannot get there)
