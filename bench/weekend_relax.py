@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from ortools.sat.python import cp_model  # noqa: E402
 
+from actors.solve.checker import objective_breakdown  # noqa: E402
 from actors.solve.constraints import weekend_days  # noqa: E402
 from actors.solve.reader import parse_problem_text  # noqa: E402
 from actors.solve.schema import Assignments, RosterProblem, Staff  # noqa: E402
@@ -52,6 +53,7 @@ class Relaxation:
         self.length = {s.id: s.length_minutes for s in problem.shifts}
         self.follow = {s.id: set(s.cannot_follow) for s in problem.shifts}
         self.weekends = weekend_days(problem)
+        self.weekend = {d for days in self.weekends for d in days}
         self.cells = [self._member(st) for st in problem.staff]
         self.short = self._cover()
         self.model.minimize(sum(w * v for w, v in self.short))
@@ -59,6 +61,7 @@ class Relaxation:
     def _member(self, st: Staff) -> Cells:
         m, off = self.model, set(st.days_off)
         types = [s.id for s in self.problem.shifts if st.max_shifts.get(s.id, 1) > 0]
+        allowed = set(types)
         cells: Cells = {}
         worked = []
         for days in self.weekends:
@@ -70,27 +73,26 @@ class Relaxation:
                           <= on)
             for sat, sun in zip(days, days[1:], strict=False):
                 for s in types:
-                    for t in self.follow[s] & set(types):
+                    for t in self.follow[s] & allowed:
                         if (sat, s) in cells and (sun, t) in cells:
                             m.add_bool_or([cells[sat, s].Not(), cells[sun, t].Not()])
         if st.max_weekends is not None:
             m.add(sum(worked) <= st.max_weekends)
-        self._limits(st, cells)
+        used = self._weekday_use(st)
+        self._limits(st, cells, used)
         if self.roster is not None:
-            self._tie(st, cells)
+            self._tie(st, cells, used)
             for (d, s), v in cells.items():  # (the roster's own weekends: a start that meets
                 m.add_hint(v, self.roster[st.id][d] == s)  # every tie)
         return cells
 
     def _weekday_use(self, st: Staff) -> list[str | None]:
-        """The roster's row for ``st`` with its weekend cells blanked."""
-        weekend = {d for days in self.weekends for d in days}
+        """The roster's row for ``st`` with its weekend cells blanked (empty: no roster)."""
         row = self.roster[st.id] if self.roster is not None else []
-        return [None if d in weekend else v for d, v in enumerate(row)]
+        return [None if d in self.weekend else v for d, v in enumerate(row)]
 
-    def _limits(self, st: Staff, cells: Cells) -> None:
+    def _limits(self, st: Staff, cells: Cells, used: list[str | None]) -> None:
         tied = self.roster is not None
-        used = self._weekday_use(st)
         for s, cap in st.max_shifts.items():
             mine = [v for (_, t), v in cells.items() if t == s]
             left = cap - (used.count(s) if tied and "caps" in self.ties else 0)
@@ -102,23 +104,26 @@ class Relaxation:
             self.model.add(sum(self.length[t] * v for (_, t), v in cells.items())
                            <= max(0, st.max_total_minutes - spent))
 
-    def _tie(self, st: Staff, cells: Cells) -> None:
-        row, days = self._weekday_use(st), self.problem.horizon.days
-        for wd in self.weekends:
-            first, last = wd[0], wd[-1]
-            if "rotation" in self.ties:
-                for (d, t), v in cells.items():
-                    before = row[d - 1] if d == first and d > 0 else None
-                    after = row[d + 1] if d == last and d + 1 < days else None
-                    if (before and t in self.follow[before]) or (after in self.follow[t]):
-                        self.model.add(v == 0)
-            if "runs" in self.ties and st.max_consecutive_shifts is not None:
-                self._runs(st.max_consecutive_shifts, row, wd, cells)
+    def _tie(self, st: Staff, cells: Cells, row: list[str | None]) -> None:
+        if "rotation" in self.ties:
+            firsts, lasts = {wd[0] for wd in self.weekends}, {wd[-1] for wd in self.weekends}
+            for (d, t), v in cells.items():
+                before = row[d - 1] if d in firsts and d > 0 else None
+                after = row[d + 1] if d in lasts and d + 1 < len(row) else None
+                if (before and t in self.follow[before]) or (after in self.follow[t]):
+                    self.model.add(v == 0)
+        if "runs" in self.ties and st.max_consecutive_shifts is not None:
+            by_day: dict[int, list[cp_model.IntVar]] = {}
+            for (d, _), v in cells.items():
+                by_day.setdefault(d, []).append(v)
+            for wd in self.weekends:
+                on = [by_day.get(day, []) for day in wd]
+                self._runs(st.max_consecutive_shifts, row, wd, on)
 
-    def _runs(self, most: int, row: list[str | None], wd: list[int], cells: Cells) -> None:
-        """At most ``most`` shifts in a row across weekend ``wd`` and the worked runs
-        that end the day before it and start the day after it."""
-        on = [[v for (d, _), v in cells.items() if d == day] for day in wd]
+    def _runs(self, most: int, row: list[str | None], wd: list[int],
+              on: list[list[cp_model.IntVar]]) -> None:
+        """At most ``most`` shifts in a row across weekend ``wd`` (``on``: its days'
+        cells) and the worked runs that end the day before it and start the day after it."""
         before, after = _run(row, wd[0] - 1, -1), _run(row, wd[-1] + 1, 1)
         for ends, run in ((on[0], before), (on[-1], after)):
             if ends and run + 1 > most:
@@ -127,10 +132,9 @@ class Relaxation:
             self.model.add(sum(v for day in on for v in day) <= len(wd) - 1)
 
     def _cover(self) -> list[tuple[int, cp_model.IntVar]]:
-        weekend = {d for days in self.weekends for d in days}
         short = []
         for row in self.problem.cover:
-            if row.day not in weekend:
+            if row.day not in self.weekend:
                 continue
             counted = [self.cells[e][row.day, row.shift_id]
                        for e, st in enumerate(self.problem.staff)
@@ -163,16 +167,11 @@ def _run(row: list[str | None], d: int, step: int) -> int:
 
 
 def weekend_shortfall(problem: RosterProblem, roster: Assignments) -> int:
-    """The roster's cost of short weekend rows (each at its ``weight_under``)."""
+    """The roster's cost of short weekend rows (each at its ``weight_under``), as the
+    checker counts it over the weekend rows alone."""
     weekend = {d for days in weekend_days(problem) for d in days}
-    skills = {st.id: set(st.skills) for st in problem.staff}
-    total = 0
-    for row in problem.cover:
-        if row.day in weekend:
-            n = sum(1 for e, r in roster.items() if r[row.day] == row.shift_id
-                    and (row.skill is None or row.skill in skills[e]))
-            total += row.weight_under * max(0, row.requirement - n)
-    return total
+    rows = [row for row in problem.cover if row.day in weekend]
+    return objective_breakdown(problem.model_copy(update={"cover": rows}), roster).under_cover
 
 
 def main() -> None:
