@@ -1,6 +1,6 @@
 """The annealing phase (``sa_phase.anneal_phase``): its clock-following temperatures, what it
 offers the incumbent, the best-response sweeps inside it and their share of the phase, the
-falling shaping cost, and a cancelled search."""
+falling shaping cost, and a cancelled search (which neither waits nor anneals)."""
 
 import inspect
 import time
@@ -145,10 +145,29 @@ def test_sweeps_that_gain_less_a_second_than_annealing_come_twice_as_seldom() ->
     assert next_gap(40.0, 10.0, (30, 5.0), (100, 20.0)) == 10.0  # paying again: the base
 
 
-def test_a_cancelled_search_does_not_anneal() -> None:
+def test_a_cancelled_search_neither_waits_nor_anneals(monkeypatch: pytest.MonkeyPatch) -> None:
     problem = instance(5)
-    search = Search(problem, None, time.monotonic())
-    search.stopped = True
-    started = time.monotonic()
-    anneal_phase(search, Plan(), 1, started + 30)
-    assert time.monotonic() - started < 3 and search.inc.roster is None
+    built = construct(problem, LONG, max_sweeps=0)
+    runs: list[int] = []  # (0: an annealer built, 1: a batch of moves)
+
+    def waited(seconds: float) -> None:
+        raise AssertionError(f"a cancelled search waited {seconds} s for a roster")
+
+    monkeypatch.setattr(time, "sleep", waited)  # (work, not a clock: any wait fails)
+    real_init = Annealer.__init__
+
+    def init(ann: Annealer, *args: object) -> None:  # (records, then builds for real)
+        runs.append(0)
+        real_init(ann, *args)
+
+    monkeypatch.setattr(Annealer, "__init__", init)
+    monkeypatch.setattr(Annealer, "run", lambda ann, *args: runs.append(1) or 0)
+    empty = Search(problem, None, time.monotonic())
+    empty.stopped = True
+    anneal_phase(empty, Plan(), 1, time.monotonic() + 30)
+    started = Search(problem, None, time.monotonic())
+    started.inc.offer(problem, built.roster, None, "construct", 0.0)
+    started.stopped = True
+    anneal_phase(started, Plan(), 1, time.monotonic() + 30)
+    assert runs == [] and empty.inc.roster is None
+    assert started.inc.objective == built.objective and started.inc.source == "construct"
