@@ -53,7 +53,9 @@ class Relaxation:
         self.length = {s.id: s.length_minutes for s in problem.shifts}
         self.follow = {s.id: set(s.cannot_follow) for s in problem.shifts}
         self.weekends = weekend_days(problem)
-        self.weekend = {d for days in self.weekends for d in days}
+        self.weekend = weekend_set(problem)
+        self.firsts = {days[0] for days in self.weekends}  # (the rotation tie's Saturdays
+        self.lasts = {days[-1] for days in self.weekends}  # and Sundays)
         self.cells = [self._member(st) for st in problem.staff]
         self.short = self._cover()
         self.model.minimize(sum(w * v for w, v in self.short))
@@ -92,24 +94,23 @@ class Relaxation:
         return [None if d in self.weekend else v for d, v in enumerate(row)]
 
     def _limits(self, st: Staff, cells: Cells, used: list[str | None]) -> None:
-        tied = self.roster is not None
+        """Per-type maxima and most minutes, less the weekdays' use where tied (``used`` is
+        empty without a roster)."""
         for s, cap in st.max_shifts.items():
             mine = [v for (_, t), v in cells.items() if t == s]
-            left = cap - (used.count(s) if tied and "caps" in self.ties else 0)
+            left = cap - (used.count(s) if "caps" in self.ties else 0)
             if mine and left < len(mine):
                 self.model.add(sum(mine) <= max(0, left))
         if st.max_total_minutes is not None:
-            spent = sum(self.length[v] for v in used if v) if tied and "minutes" in self.ties \
-                else 0
+            spent = sum(self.length[v] for v in used if v) if "minutes" in self.ties else 0
             self.model.add(sum(self.length[t] * v for (_, t), v in cells.items())
                            <= max(0, st.max_total_minutes - spent))
 
     def _tie(self, st: Staff, cells: Cells, row: list[str | None]) -> None:
         if "rotation" in self.ties:
-            firsts, lasts = {wd[0] for wd in self.weekends}, {wd[-1] for wd in self.weekends}
             for (d, t), v in cells.items():
-                before = row[d - 1] if d in firsts and d > 0 else None
-                after = row[d + 1] if d in lasts and d + 1 < len(row) else None
+                before = row[d - 1] if d in self.firsts and d > 0 else None
+                after = row[d + 1] if d in self.lasts and d + 1 < len(row) else None
                 if (before and t in self.follow[before]) or (after in self.follow[t]):
                     self.model.add(v == 0)
         if "runs" in self.ties and st.max_consecutive_shifts is not None:
@@ -166,10 +167,15 @@ def _run(row: list[str | None], d: int, step: int) -> int:
     return n
 
 
+def weekend_set(problem: RosterProblem) -> set[int]:
+    """Every day of a weekend in the horizon."""
+    return {d for days in weekend_days(problem) for d in days}
+
+
 def weekend_shortfall(problem: RosterProblem, roster: Assignments) -> int:
     """The roster's cost of short weekend rows (each at its ``weight_under``), as the
     checker counts it over the weekend rows alone."""
-    weekend = {d for days in weekend_days(problem) for d in days}
+    weekend = weekend_set(problem)
     rows = [row for row in problem.cover if row.day in weekend]
     return objective_breakdown(problem.model_copy(update={"cover": rows}), roster).under_cover
 

@@ -26,11 +26,17 @@ def test_the_temperature_falls_from_the_first_to_the_last_over_the_phase() -> No
     assert temperature(plan, 2.0) == pytest.approx(0.5)  # clamped past the end
 
 
-def test_the_phase_offers_better_checked_rosters_to_the_incumbent() -> None:
-    problem = instance(5)
+def started(problem: RosterProblem) -> tuple[Search, int]:
+    """A search whose incumbent is the construction's greedy roster, and its objective."""
     search = Search(problem, None, time.monotonic())
     built = construct(problem, LONG, max_sweeps=0)
     search.inc.offer(problem, built.roster, None, "construct", 0.0)
+    return search, built.objective
+
+
+def test_the_phase_offers_better_checked_rosters_to_the_incumbent() -> None:
+    problem = instance(5)
+    search, greedy = started(problem)
     inner = search.inc.on_improve
 
     def stop_at_first_annealed(objective: int, source: str) -> None:
@@ -40,7 +46,7 @@ def test_the_phase_offers_better_checked_rosters_to_the_incumbent() -> None:
 
     search.inc.on_improve = stop_at_first_annealed  # it ends on work done, not on a clock
     anneal_phase(search, Plan(anneal_batch=20_000), 1, time.monotonic() + 600)
-    assert search.inc.objective < built.objective and search.inc.source == "anneal"
+    assert search.inc.objective < greedy and search.inc.source == "anneal"
     assert check_roster(problem, search.inc.roster).objective == search.inc.objective
     assert not search.inc.rejected
 
@@ -50,9 +56,7 @@ def _sweeping_phase(plan: Plan, batches: int, monkeypatch: pytest.MonkeyPatch
     """Instance 8's greedy roster annealed by ``plan`` for ``batches`` batches (it ends on
     work done, not on a clock); patch what to watch before calling."""
     problem = instance(8)
-    search = Search(problem, None, time.monotonic())
-    built = construct(problem, LONG, max_sweeps=0)
-    search.inc.offer(problem, built.roster, None, "construct", 0.0)
+    search, _ = started(problem)
     real_run, done = Annealer.run, [0]
 
     def run(ann: Annealer, *args: object) -> int:
@@ -147,7 +151,6 @@ def test_sweeps_that_gain_less_a_second_than_annealing_come_twice_as_seldom() ->
 
 def test_a_cancelled_search_neither_waits_nor_anneals(monkeypatch: pytest.MonkeyPatch) -> None:
     problem = instance(5)
-    built = construct(problem, LONG, max_sweeps=0)
     runs: list[int] = []  # (0: an annealer built, 1: a batch of moves)
 
     def waited(seconds: float) -> None:
@@ -165,9 +168,8 @@ def test_a_cancelled_search_neither_waits_nor_anneals(monkeypatch: pytest.Monkey
     empty = Search(problem, None, time.monotonic())
     empty.stopped = True
     anneal_phase(empty, Plan(), 1, time.monotonic() + 30)
-    started = Search(problem, None, time.monotonic())
-    started.inc.offer(problem, built.roster, None, "construct", 0.0)
-    started.stopped = True
-    anneal_phase(started, Plan(), 1, time.monotonic() + 30)
+    begun, greedy = started(problem)
+    begun.stopped = True
+    anneal_phase(begun, Plan(), 1, time.monotonic() + 30)
     assert runs == [] and empty.inc.roster is None
-    assert started.inc.objective == built.objective and started.inc.source == "construct"
+    assert begun.inc.objective == greedy and begun.inc.source == "construct"
