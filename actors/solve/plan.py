@@ -84,19 +84,11 @@ WEEKS_SHARE = 0.3  # block of days swapped with the same days whole weeks away),
 # 5093 / 5089 / 5064 against 5108 / 5122 / 5076 (docs/benchmarks.md, twenty-seventh pass)
 REQUESTS_SHARE = 0.15  # wherever annealing runs, this share of its moves are request swaps:
 # a member with a broken shift request swaps a block of days around it with a member working
-# the shift asked for (cover unchanged). 13 at 120 s, six interleaved pairs: median 1641
-# against 1810 (fifteenth pass). 20 and 22 leave short what their weekends force and pay the
-# rest in requests (20's surplus is the least its minimum minutes allow). At 300 s, 20 three
-# pairs: 4960 / 5023 / 5040 against 5090 / 5067 / 5083; 22 the same within its spread
-# (33053 against 33118, mean of three pairs; docs/benchmarks.md, twenty-eighth pass)
+# the shift asked for (13 at 120 s, six pairs: median 1641 against 1810; 20 at 300 s lower in
+# three pairs of three; docs/solver.md, "The plan")
 ASKED_MAX_DAYS = 84  # up to this horizon annealing starts from every member's own best
-# schedule for their shift requests (the cover left to the walk), not from the construction's
-# roster: Instance 13's LP keeps its members' runs of asked-for shifts (requests 246 of its
-# 1348) where the construction's greedy schedules scatter them and annealing never gathers
-# them again (~380-430 in requests). 13 at 120 s, nine interleaved pairs: 1533 / 1639 / 1618
-# / 1734 / 1831 / 1636 / 2071 / 1746 / 1850 against 1797 / 1745 / 1705 / 1822 / 1842 / 1778 /
-# 1705 / 1996 / 1714 from the construction's roster (lower in 7 of 9, median 1734 against
-# 1778; docs/benchmarks.md, twenty-fifth pass).
+# schedule for their shift requests, the cover left to the walk (Instance 13 at 120 s, nine
+# interleaved pairs: median 1734 against 1778; docs/solver.md, "The plan")
 FINISH_MIN_DAYS = 28  # above this horizon CP-SAT finishes the dive (dive.py, Plan.dive_finish)
 FINISH_SHARE = 0.4  # once at most this share of the staff is free: the dive's last steps are
 # its slowest there (Instance 18, 84 days: 6-26 s each, where CP-SAT closed the last 4 members
@@ -104,20 +96,12 @@ FINISH_SHARE = 0.4  # once at most this share of the staff is free: the dive's l
 # (seeds 0-2), ~5095 without; 14 (42 days) proved optimal with it. Not on 28 days: 12 4151
 # against 4041 without, 8 (60 s) 1353 against 1312 (docs/benchmarks.md, sixteenth pass)
 FINISH_RESERVE = 0.1  # the dive's steps stop this share of the time limit before its end, so
-# the finish always runs (Instance 18, seed 0, 120 s: a step with 12 of 22 members fixed ran
-# from 71 s to the dive's end at 102 s, 10 members took their LP schedules unfinished: 6689,
-# and the solve ended at 5426). 18 at 120 s on a VM where the root LP took ~47 s, seeds 0-5:
-# 4566 / 4774 / 4701 / 4968 / 4869 / 4874 with it, 5426 / 5731 / 4579 / 5499 / 5389 / 5222
-# without; 14 still proved optimal. At 28 days too (where dive_finish is 0, so the finish
-# runs only when time cuts the dive): Instance 12, seeds 0-1, 4050 / 4148 against 5124 / 5039
-# and 5034 / 4051 (docs/benchmarks.md, twentieth pass)
+# the finish always runs (Instance 18 at 120 s, seeds 0-5: median 4822 against 5406 without;
+# 12 at 28 days 4050 / 4148 against 5124 / 5039; docs/solver.md, "The plan")
 SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
 # each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
-# of the phase long. Instance 20 at 300 s, three pairs on two VMs: 5193 / 5212 / 5140 against
-# 5430 / 5324 / 5234 without. Not above 200 days: on Instance 22 (beam 2, 20-40 s a sweep)
-# 48963 / 47567 / 44252 (the last capped) against 45605 / 47050 / 43372, so 22, held out
-# until then, set this bound. Not on 28 days: Instance 13 at 120 s 1686 / 1806 / 1776
-# against 1750 / 1806 / 1750 (docs/benchmarks.md, twelfth and thirteenth passes)
+# of the phase long (Instance 20 at 300 s, three pairs: 5193 / 5212 / 5140 against 5430 / 5324
+# / 5234; not on 22 nor 13: docs/solver.md, "The plan")
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -203,6 +187,12 @@ class Plan:
     # or "requests": every member on the schedule that keeps the most of their own shift
     # requests, cover left to the walk (sa_phase.asked_roster; "": make_plan decides,
     # "requests" up to ASKED_MAX_DAYS, else "incumbent")
+    lp_anneal: float = 0.0  # where one thread anneals and there is no column generation, the
+    # other runs it (partial pricing) from the incumbent until this share, then anneals from
+    # its LP's rounding until lp_anneal_end, then the LNS (lp_start.py). Off: Instance 13 at 120 s,
+    # eight interleaved pairs with 0.4 / 0.8 and construct_share=0.02, 1593-1753 (median
+    # 1675, mean 1677) against 1437-1854 (1640, 1661); docs/benchmarks.md, thirty-first pass
+    lp_anneal_end: float = 0.8
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp
     # budgets

@@ -15,6 +15,7 @@ from actors.solve.constraints import build_model
 from actors.solve.fixing import apply_fixing
 from actors.solve.hints import add_hints
 from actors.solve.lns import LnsWorker
+from actors.solve.lp_start import lp_anneal_phase
 from actors.solve.plan import Plan
 from actors.solve.sa_phase import anneal_phase
 from actors.solve.schema import Assignments, SolveOptions
@@ -77,9 +78,11 @@ def construct_first(search: Search, plan: Plan, options: SolveOptions, deadline:
 
 def primal(search: Search, plan: Plan, options: SolveOptions, deadline: float,
            with_lns: bool) -> None:
-    """The primal thread: the construction, then (``with_lns``) a first CP-SAT roster if the
-    construction found none, column generation (``plan.colgen``) — the root LP's bound, dives
-    for rosters, reduced costs to guide the LNS — then the LNS, which stops once
+    """The primal thread: the construction, then (``with_lns``) annealing where both threads
+    anneal, or column generation and annealing from its LP's rounding (``plan.lp_anneal``,
+    off by default), a first CP-SAT roster if the construction found none, column generation
+    (``plan.colgen``) — the root LP's bound, dives for rosters, reduced costs to guide the
+    LNS — then the LNS, which stops once
     (``plan.master``, at ``plan.master_at`` of the time limit) for the restricted master IP
     over the columns found by then. Each time the incumbent has improved, the exact search
     and the LNS are restricted below it."""
@@ -89,6 +92,8 @@ def primal(search: Search, plan: Plan, options: SolveOptions, deadline: float,
     if plan.anneals and plan.anneal_threads >= 2:
         anneal_phase(search, plan, options.seed,
                      search.started + plan.anneal_end * options.time_limit_s)
+    elif plan.anneals and plan.lp_anneal > 0 and not plan.colgen:
+        lp_anneal_phase(search, plan, options.seed + 2, options.time_limit_s)
     lns = lns_worker(search, plan, options.seed)
     search.stoppers.append(lns.stop)
     if search.finished():

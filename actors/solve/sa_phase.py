@@ -59,8 +59,11 @@ def anneal_batch(ann: Annealer, plan: Plan, share: float, ahead: float, seed: in
             plan.anneal_weight, seed)
 
 
-def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
-    """Anneal from the incumbent (the construction's first roster) until ``until``."""
+def anneal_phase(search: Search, plan: Plan, seed: int, until: float,
+                 from_roster: Assignments | None = None, source: str = "anneal") -> None:
+    """Anneal from the incumbent (the construction's first roster; ``plan.anneal_from``) or
+    from ``from_roster``, a valid roster, until ``until``; what it offers the incumbent is
+    marked ``source``."""
     from actors.solve.anneal import Annealer
 
     while search.inc.roster is None and not search.finished() and time.monotonic() < until:
@@ -70,7 +73,9 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
     if roster is None or search.finished():
         return
     pricers = Pricers(search.problem)  # (one set for the sweeps and the repairs)
-    ann = Annealer(search.problem, start_roster(search.problem, plan, roster, pricers), plan)
+    first = (from_roster if from_roster is not None
+             else start_roster(search.problem, plan, roster, pricers))
+    ann = Annealer(search.problem, first, plan)
     start = time.monotonic()
     span, last, batches = max(1e-3, until - start), 0.0, 0
     sweeps = _Sweeps(search, plan, seed, start, span, until, ann.best_objective, pricers)
@@ -83,9 +88,9 @@ def anneal_phase(search: Search, plan: Plan, seed: int, until: float) -> None:
         repairs.maybe(ann)
         best = search.inc.objective
         if best is None or ann.best_objective < best:
-            search.inc.offer(search.problem, ann.best_roster(), None, "anneal", search.elapsed())
-    log.debug("annealing: %d batches, best %d, current %s (violations %d)", batches,
-              ann.best_objective, ann.objective, ann.violations)
+            search.inc.offer(search.problem, ann.best_roster(), None, source, search.elapsed())
+    log.debug("annealing: %d batches, best %d, current %s (violations %d; %s)", batches,
+              ann.best_objective, ann.objective, ann.violations, source)
 
 
 def start_roster(problem: RosterProblem, plan: Plan, roster: Assignments,

@@ -1,0 +1,80 @@
+"""A second start for annealing, from the column-generation LP (``plan.lp_anneal``).
+
+Where one thread anneals and there is no exact search (Instance 13: 120 staff x 18 shift types,
+where a full pricing round takes seconds and the root LP converges only after ~150 s of one
+core), the other thread can run column generation with partial pricing from the incumbent for
+part of the time limit, take each member's heaviest schedule in the last master LP (a valid
+roster: every column is a schedule its member may work; its cover is left to the walk) and
+anneal from that, then run its LNS as before. The LP's members keep their runs of asked-for
+shifts and their weekends where the cover needs them: on Instance 13, 60 s of annealing alone
+from the rounding of a 45 s LP ends 150-400 lower than from the members' own requests. In
+full solves at 120 s it did not pay (the LP's core time and the LNS it displaces cost as
+much), so no plan sets it (docs/benchmarks.md, thirty-first pass).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from actors.solve.plan import PARTIAL_CHUNK, Plan
+from actors.solve.sa_phase import anneal_phase
+
+if TYPE_CHECKING:
+    from actors.solve.colgen import LpSolution
+    from actors.solve.schema import Assignments, RosterProblem
+    from actors.solve.search import Search
+
+log = logging.getLogger(__name__)
+
+
+def rounded(problem: RosterProblem, sol: LpSolution, fallback: Assignments) -> Assignments:
+    """Each member on their heaviest schedule in ``sol`` (their schedule in ``fallback``
+    where the LP gives them none): valid for every member's rules, whatever its cover."""
+    from actors.solve.colgen import columns_of, roster_of_columns
+
+    cols = columns_of(problem, fallback)
+    for e, chosen in enumerate(sol.chosen):
+        if chosen:
+            cols[e] = max(chosen, key=chosen.__getitem__)
+    return roster_of_columns(problem, cols)
+
+
+def lp_rounding(search: Search, until: float) -> Assignments | None:
+    """Column generation (partial pricing) from the incumbent until ``until``, rounded; None
+    when there is no incumbent, no LP by then, or the master LP fails."""
+    from actors.solve.colgen import CgState, ColumnPool, MasterLpFailed, generate, make_pricers
+
+    with search.inc.lock:
+        roster = search.inc.roster
+    if roster is None or search.finished():
+        return None
+    pool = ColumnPool(search.problem)
+    pool.add_roster(roster)
+    try:
+        state = generate(pool, make_pricers(search.problem), until, CgState(),
+                         halt=search.finished, chunk=PARTIAL_CHUNK)
+    except MasterLpFailed as exc:
+        log.warning("column generation for annealing's second start stopped: %s", exc)
+        return None
+    if state.solution is None:
+        return None
+    log.debug("LP start: LP %.1f after %d solves (%d pricings) at %.1f s", state.lp,
+              state.rounds, state.priced, search.elapsed())
+    return rounded(search.problem, state.solution, roster)
+
+
+def lp_anneal_phase(search: Search, plan: Plan, seed: int, time_limit_s: float) -> None:
+    """Column generation until ``plan.lp_anneal`` of the time limit, then annealing from its
+    rounding until ``plan.lp_anneal_end`` (nothing when the LP gave no roster)."""
+    while search.inc.roster is None and not search.finished():
+        if search.elapsed() >= plan.lp_anneal * time_limit_s:
+            return
+        time.sleep(0.05)
+    if search.finished():
+        return
+    start = lp_rounding(search, search.started + plan.lp_anneal * time_limit_s)
+    if start is not None and not search.finished():
+        anneal_phase(search, plan, seed, search.started + plan.lp_anneal_end * time_limit_s,
+                     from_roster=start, source="lp anneal")
