@@ -11,7 +11,9 @@ cost), with the phase's repairs of a walk that breaks rules
 (:class:`actors.solve.sa_phase.Repairs`). Prints the best valid objective, its breakdown, the
 missing and surplus shifts, the members' unused minutes, the weekends worked on one day only,
 the moves a second and the repairs tried and kept, as one JSON line (``--json`` appends it to
-a file).
+a file). ``--lp-start S`` starts instead from the rounding of column generation (partial
+pricing, :mod:`actors.solve.lp_start`) run for S seconds from the greedy roster, as
+``Plan.lp_anneal`` does in a solve (its seconds are not counted in ``--seconds``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+def lp_rounded(problem: object, roster: dict, seconds: float) -> dict:
+    """Column generation with partial pricing from ``roster`` for ``seconds``, rounded (each
+    member on their heaviest schedule in the last master LP)."""
+    from actors.solve.colgen import CgState, ColumnPool, generate, make_pricers
+    from actors.solve.lp_start import rounded
+    from actors.solve.plan import PARTIAL_CHUNK
+
+    pool = ColumnPool(problem)  # type: ignore[arg-type]
+    pool.add_roster(roster)
+    state = generate(pool, make_pricers(problem), time.monotonic() + seconds,  # type: ignore[arg-type]
+                     CgState(), chunk=PARTIAL_CHUNK)
+    assert state.solution is not None, "no master LP in the time given"
+    print(f"LP {state.lp:.1f} after {state.rounds} solves", file=sys.stderr)
+    return rounded(problem, state.solution, roster)  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -47,13 +65,17 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--roster", type=Path, help="write the best roster here (JSON)")
     ap.add_argument("--start", type=Path, help="start from this roster (JSON), not the greedy")
+    ap.add_argument("--lp-start", type=float, default=0.0,
+                    help="start from column generation's rounding after this many seconds")
     args = ap.parse_args()
     problem = parse_problem_text((args.data / f"Instance{args.instance}.txt").read_text())
     base = Plan().with_overrides(dict(p.split("=", 1) for p in args.plan.split(",") if p))
     plan = make_plan(problem, SolveOptions(time_limit_s=120, workers=2), base)
     first = (json.loads(args.start.read_text()) if args.start
              else greedy_start(problem, plan, args.seed).roster)
-    if not args.start:  # (as the solve's phase starts)
+    if args.lp_start > 0:
+        first = lp_rounded(problem, first, args.lp_start)
+    elif not args.start:  # (as the solve's phase starts)
         first = start_roster(problem, plan, first, Pricers(problem))
     ann = Annealer(problem, first, plan)
     ann.run(1000, 1.0, 1.0, plan.anneal_weight, 0)  # compile or load
@@ -78,7 +100,8 @@ def main() -> None:
     halves = sum(len({best[st.id][d] is None for d in np.flatnonzero(weekend == k)}) == 2
                  for st in problem.staff for k in range(int(weekend.max()) + 1))
     row = {"instance": args.instance, "seed": args.seed, "seconds": args.seconds,
-           "plan": args.plan, "best": ann.best_objective, "breakdown": parts.model_dump(),
+           "plan": args.plan, "lp_start_s": args.lp_start, "best": ann.best_objective,
+           "breakdown": parts.model_dump(),
            "missing_shifts": parts.under_cover / 100,  # (this benchmark's weight)
            "spare_minutes": spare, "half_weekends": halves,
            "moves_per_s": round(moves / (now - start)),
