@@ -15,7 +15,6 @@ much), so no plan sets it (docs/benchmarks.md, thirty-first pass).
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING
 
 from actors.solve.plan import PARTIAL_CHUNK, Plan
@@ -67,12 +66,11 @@ def lp_rounding(search: Search, until: float) -> Assignments | None:
 
 def lp_anneal_phase(search: Search, plan: Plan, seed: int, time_limit_s: float) -> None:
     """Column generation until ``plan.lp_anneal`` of the time limit, then annealing from its
-    rounding until ``plan.lp_anneal_end`` (nothing when the LP gave no roster)."""
-    while search.inc.roster is None and not search.finished():
-        if search.elapsed() >= plan.lp_anneal * time_limit_s:
-            return
-        time.sleep(0.05)
-    if search.finished():
+    rounding until ``plan.lp_anneal_end``; nothing when the search has ended, when there is
+    no incumbent (the construction, which runs before this on the same thread, found none:
+    the LNS's CP-SAT first roster comes next, without waiting) or when the LP gave no
+    roster."""
+    if search.finished() or search.inc.roster is None:
         return
     start = lp_rounding(search, search.started + plan.lp_anneal * time_limit_s)
     if start is not None and not search.finished():

@@ -87,7 +87,7 @@ def test_the_phase_anneals_from_the_lp_rounding_and_marks_what_it_offers(
         assert search.inc.source == "lp anneal"
 
 
-def test_a_cancelled_search_builds_no_lp_and_does_not_anneal(
+def test_a_cancelled_search_or_one_without_a_roster_builds_no_lp_and_does_not_wait(
         monkeypatch: pytest.MonkeyPatch) -> None:
     problem = instance(4)
 
@@ -99,6 +99,9 @@ def test_a_cancelled_search_builds_no_lp_and_does_not_anneal(
     for search in (Search(problem, None, time.monotonic()), started(problem)[0]):
         search.stopped = True
         lp_start.lp_anneal_phase(search, Plan(lp_anneal=0.5), 3, 10**6)
+    unbuilt = Search(problem, None, time.monotonic())  # (the construction found no roster)
+    lp_start.lp_anneal_phase(unbuilt, Plan(lp_anneal=0.5), 3, 10**6)
+    assert unbuilt.inc.roster is None
 
 
 @pytest.mark.parametrize(("lp_anneal", "threads", "phases"), [
