@@ -30,18 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 def lp_rounded(problem: object, roster: dict, seconds: float) -> dict:
     """Column generation with partial pricing from ``roster`` for ``seconds``, rounded (each
-    member on their heaviest schedule in the last master LP)."""
-    from actors.solve.colgen import CgState, ColumnPool, generate, make_pricers
-    from actors.solve.lp_start import rounded
-    from actors.solve.plan import PARTIAL_CHUNK
+    member on their heaviest schedule in the last master LP), as the solve's LP start does."""
+    from actors.solve.lp_start import lp_rounding
 
-    pool = ColumnPool(problem)  # type: ignore[arg-type]
-    pool.add_roster(roster)
-    state = generate(pool, make_pricers(problem), time.monotonic() + seconds,  # type: ignore[arg-type]
-                     CgState(), chunk=PARTIAL_CHUNK)
-    assert state.solution is not None, "no master LP in the time given"
+    start, state = lp_rounding(problem, roster, time.monotonic() + seconds)  # type: ignore[arg-type]
+    assert start is not None, "no master LP in the time given"
     print(f"LP {state.lp:.1f} after {state.rounds} solves", file=sys.stderr)
-    return rounded(problem, state.solution, roster)  # type: ignore[arg-type]
+    return start
 
 
 def main() -> None:

@@ -21,7 +21,9 @@ from actors.solve.plan import PARTIAL_CHUNK, Plan
 from actors.solve.sa_phase import anneal_phase
 
 if TYPE_CHECKING:
-    from actors.solve.colgen import LpSolution
+    from collections.abc import Callable
+
+    from actors.solve.colgen import CgState, LpSolution
     from actors.solve.schema import Assignments, RosterProblem
     from actors.solve.search import Search
 
@@ -40,28 +42,21 @@ def rounded(problem: RosterProblem, sol: LpSolution, fallback: Assignments) -> A
     return roster_of_columns(problem, cols)
 
 
-def lp_rounding(search: Search, until: float) -> Assignments | None:
-    """Column generation (partial pricing) from the incumbent until ``until``, rounded; None
-    when there is no incumbent, no LP by then, or the master LP fails."""
-    from actors.solve.colgen import CgState, ColumnPool, MasterLpFailed, generate, make_pricers
+def lp_rounding(problem: RosterProblem, roster: Assignments, until: float,
+                halt: Callable[[], bool] = lambda: False,
+                ) -> tuple[Assignments | None, CgState]:
+    """Column generation (partial pricing) from ``roster`` until ``until`` or ``halt()``, and
+    its last LP rounded (None when no master LP was solved by then), with the generation's
+    state. A failing master LP raises :class:`~actors.solve.colgen.MasterLpFailed`."""
+    from actors.solve.colgen import CgState, ColumnPool, generate, make_pricers
 
-    with search.inc.lock:
-        roster = search.inc.roster
-    if roster is None or search.finished():
-        return None
-    pool = ColumnPool(search.problem)
+    pool = ColumnPool(problem)
     pool.add_roster(roster)
-    try:
-        state = generate(pool, make_pricers(search.problem), until, CgState(),
-                         halt=search.finished, chunk=PARTIAL_CHUNK)
-    except MasterLpFailed as exc:
-        log.warning("column generation for annealing's second start stopped: %s", exc)
-        return None
+    state = generate(pool, make_pricers(problem), until, CgState(), halt=halt,
+                     chunk=PARTIAL_CHUNK)
     if state.solution is None:
-        return None
-    log.debug("LP start: LP %.1f after %d solves (%d pricings) at %.1f s", state.lp,
-              state.rounds, state.priced, search.elapsed())
-    return rounded(search.problem, state.solution, roster)
+        return None, state
+    return rounded(problem, state.solution, roster), state
 
 
 def lp_anneal_phase(search: Search, plan: Plan, seed: int, time_limit_s: float) -> None:
@@ -70,9 +65,21 @@ def lp_anneal_phase(search: Search, plan: Plan, seed: int, time_limit_s: float) 
     no incumbent (the construction, which runs before this on the same thread, found none:
     the LNS's CP-SAT first roster comes next, without waiting) or when the LP gave no
     roster."""
-    if search.finished() or search.inc.roster is None:
+    from actors.solve.colgen import MasterLpFailed
+
+    with search.inc.lock:
+        roster = search.inc.roster
+    if search.finished() or roster is None:
         return
-    start = lp_rounding(search, search.started + plan.lp_anneal * time_limit_s)
+    try:
+        start, state = lp_rounding(search.problem, roster,
+                                   search.started + plan.lp_anneal * time_limit_s,
+                                   search.finished)
+    except MasterLpFailed as exc:
+        log.warning("column generation for annealing's second start stopped: %s", exc)
+        return
+    log.debug("LP start: LP %.1f after %d solves (%d pricings) at %.1f s", state.lp,
+              state.rounds, state.priced, search.elapsed())
     if start is not None and not search.finished():
         anneal_phase(search, plan, seed, search.started + plan.lp_anneal_end * time_limit_s,
                      from_roster=start, source="lp anneal")
