@@ -9,7 +9,8 @@ anneal from that, then run its LNS as before. The LP's members keep their runs o
 shifts and their weekends where the cover needs them: on Instance 13, 60 s of annealing alone
 from the rounding of a 45 s LP ends 150-400 lower than from the members' own requests. In
 full solves at 120 s it did not pay (the LP's core time and the LNS it displaces cost as
-much), so no plan sets it (docs/benchmarks.md, thirty-first pass).
+much), nor at 240 s over sixteen pairs, so no plan sets it (docs/benchmarks.md, thirty-first
+and thirty-second passes).
 """
 
 from __future__ import annotations
