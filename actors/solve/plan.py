@@ -189,10 +189,9 @@ class Plan:
     # "requests" up to ASKED_MAX_DAYS, else "incumbent")
     lp_anneal: float = 0.0  # where one thread anneals and there is no column generation, the
     # other runs it (partial pricing) from the incumbent until this share, then anneals from
-    # its LP's rounding until lp_anneal_end, then the LNS (lp_start.py). Off: Instance 13 at 120 s,
-    # eight interleaved pairs with 0.4 / 0.8 and construct_share=0.02, 1593-1753 (median
-    # 1675, mean 1677) against 1437-1854 (1640, 1661); at 240 s sixteen pairs, lower in 9,
-    # mean 1589 against 1617 (paired t -0.96): not shown (docs/benchmarks.md, 31st/32nd passes)
+    # its LP's rounding until lp_anneal_end, then the LNS (lp_start.py). Off: on Instance 13 it
+    # did not pay at 120 s (eight pairs) nor at 240 s (sixteen pairs; docs/benchmarks.md,
+    # thirty-first and thirty-second passes)
     lp_anneal_end: float = 0.8
     core: bool = False  # CP-SAT's core-based objective search on the full-model worker
     max_lp: bool = True  # with <= 2 workers the full worker is CP-SAT's max_lp

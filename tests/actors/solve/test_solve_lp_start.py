@@ -8,14 +8,7 @@ import pytest
 import actors.solve.lp_start as lp_start
 from actors.solve.anneal import Annealer
 from actors.solve.checker import check_roster
-from actors.solve.colgen import (
-    CgState,
-    ColumnPool,
-    LpSolution,
-    columns_of,
-    generate,
-    make_pricers,
-)
+from actors.solve.colgen import LpSolution, columns_of
 from actors.solve.plan import Plan
 from actors.solve.search import Search
 from tests.actors.solve.test_solve_anneal import instance
@@ -27,11 +20,8 @@ def test_the_rounding_puts_every_member_on_their_heaviest_schedule_in_the_lp(
         number: int) -> None:
     problem = instance(number)
     search, _ = started(problem)
-    pool = ColumnPool(problem)
-    pool.add_roster(search.inc.roster)
-    state = generate(pool, make_pricers(problem), time.monotonic() + 600, CgState())
-    assert state.converged and state.solution is not None
-    rounding = lp_start.rounded(problem, state.solution, search.inc.roster)
+    rounding, state = lp_start.lp_rounding(problem, search.inc.roster, time.monotonic() + 600)
+    assert state.converged and state.solution is not None and rounding is not None
     assert check_roster(problem, rounding).feasible  # (every column is its member's schedule)
     for e, col in enumerate(columns_of(problem, rounding)):
         weights = state.solution.chosen[e]
@@ -43,9 +33,7 @@ def test_the_rounding_puts_every_member_on_their_heaviest_schedule_in_the_lp(
 def test_a_member_the_lp_gives_nothing_keeps_their_schedule() -> None:
     problem = instance(2)
     search, _ = started(problem)
-    pool = ColumnPool(problem)
-    pool.add_roster(search.inc.roster)
-    sol = generate(pool, make_pricers(problem), time.monotonic() + 600, CgState()).solution
+    sol = lp_start.lp_rounding(problem, search.inc.roster, time.monotonic() + 600)[1].solution
     assert sol is not None
     blank = LpSolution(sol.value, sol.conv, sol.cover, [{}] + sol.chosen[1:])
     rounding = lp_start.rounded(problem, blank, search.inc.roster)
