@@ -98,10 +98,14 @@ FINISH_SHARE = 0.4  # once at most this share of the staff is free: the dive's l
 FINISH_RESERVE = 0.1  # the dive's steps stop this share of the time limit before its end, so
 # the finish always runs (Instance 18 at 120 s, seeds 0-5: median 4822 against 5406 without;
 # 12 at 28 days 4050 / 4148 against 5124 / 5039; docs/solver.md, "The plan")
-SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the sweeps' DP keeps beam 4)
+SWEEP_EVERY = 0.1  # above LONG_DAYS up to VERY_LONG_DAYS (where the construction keeps beam 4)
 # each annealing thread stops every 0.1 of its phase for one best-response sweep, at most 0.03
 # of the phase long (Instance 20 at 300 s, three pairs: 5193 / 5212 / 5140 against 5430 / 5324
 # / 5234; not on 22 nor 13: docs/solver.md, "The plan")
+SWEEP_BEAMS = (0,)  # ... those sweeps re-plan each member exactly (the DP without a beam, ~5 s
+# for Instance 20's 50 members): 20 at 300 s, six pairs, 4978-4997 against 4999-5027 with beam
+# 4, lower in all six. Not above 200 days: one exact sweep of 22 did not end in 10 minutes
+# (docs/benchmarks.md, thirty-third pass)
 SIDEWAYS_MIN_DAYS = 84  # above: sideways compact-LNS steps (A/B, one LNS thread from a fixed
 SIDEWAYS = 1.0  # roster, equal steps: Instance 20 median 6753 vs 7083 over six seeds;
 # Instance 13 2093 vs 1993 over four, so not on 28 days: docs/benchmarks.md, fourth pass)
@@ -164,6 +168,8 @@ class Plan:
     anneal_sweep_every: float = -1.0  # ... the share of its phase between two best-response
     # sweeps from its best roster (sa_phase.py; 0: none; -1: make_plan decides, SWEEP_EVERY
     # above LONG_DAYS up to VERY_LONG_DAYS, else 0)
+    anneal_sweep_beams: tuple[int, ...] = ()  # ... their DP's beams (0: exact; empty:
+    # make_plan decides, SWEEP_BEAMS where it plans the sweeps, else sweep_beams)
     anneal_sweep_cap: float = 0.03  # ... and the share of its phase one sweep may take (the
     # members not reached by then keep their schedules)
     anneal_fill: float = 0.0  # ... the share of its moves that fill a short cover row
@@ -381,6 +387,9 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
     if plan.anneal_sweep_every < 0:
         changes["anneal_sweep_every"] = (SWEEP_EVERY if LONG_DAYS < days <= VERY_LONG_DAYS
                                          else 0.0)
+    if not plan.anneal_sweep_beams:
+        changes["anneal_sweep_beams"] = (SWEEP_BEAMS if LONG_DAYS < days <= VERY_LONG_DAYS
+                                         else changes.get("sweep_beams", plan.sweep_beams))
     if plan.lns_sideways < 0:
         changes["lns_sideways"] = SIDEWAYS if days > SIDEWAYS_MIN_DAYS else 0.0
     if (options.workers or 2) < 2 and plan.lns:

@@ -166,8 +166,9 @@ class _Sweeps:
             return
         self.count += 1
         before = ann.best_objective
+        beams = self.plan.anneal_sweep_beams or self.plan.sweep_beams
         found = best_responses(self.search.problem, ann.best_roster(), self.pricers(),
-                               self.plan.sweep_beams, self.plan.type_limit,
+                               beams, self.plan.type_limit,
                                self.seed * 1_009 + self.count,
                                min(self.until, began + self.cap), self.search.finished)
         if found is not None:  # (valid, and lower: reset checks it once more)

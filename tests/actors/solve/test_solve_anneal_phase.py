@@ -114,6 +114,24 @@ def test_a_sweep_may_take_its_share_of_the_phase_and_no_more(
         assert sweeps[0][2] > 0
 
 
+@pytest.mark.parametrize(("given", "used"), [((), (4,)), ((0,), (0,))])
+def test_a_sweep_re_plans_members_with_the_plans_sweep_beams(
+        given: tuple[int, ...], used: tuple[int, ...],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = Plan(anneal_batch=200, anneal_sweep_every=1e-9, anneal_sweep_beams=given,
+                sweep_beams=(4,), anneal_t0=0.01, anneal_t1=0.01)
+    seen: list[tuple[int, ...]] = []
+    real_sweep = construct_module._sweep
+
+    def sweep(*args: object) -> int:  # (records, then sweeps for real)
+        seen.append(inspect.signature(real_sweep).bind(*args).arguments["beams"])
+        return real_sweep(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(construct_module, "_sweep", sweep)
+    _sweeping_phase(plan, 3, monkeypatch)
+    assert seen and set(seen) == {used}  # (empty: the construction's sweep_beams)
+
+
 @pytest.mark.parametrize("share", [-1.0, 0.3])
 def test_the_phase_sets_the_falling_shaping_cost_before_every_batch(
         share: float, monkeypatch: pytest.MonkeyPatch) -> None:

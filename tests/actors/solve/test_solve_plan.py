@@ -21,6 +21,7 @@ from actors.solve.plan import (
     ROTATE_SHARE,
     SPLIT_END,
     SPLIT_SHARE,
+    SWEEP_BEAMS,
     SWEEP_EVERY,
     WEEKS_SHARE,
     Plan,
@@ -224,6 +225,16 @@ def test_sweeps_inside_annealing_are_planned_above_84_days_up_to_200_unless_over
     assert every(85) == every(182) == every(200) == SWEEP_EVERY > 0
     assert every(182, {"anneal_sweep_every": "0"}) == 0.0
     assert every(364, {"anneal_sweep_every": "0.2"}) == 0.2
+
+
+def test_those_sweeps_re_plan_members_exactly_unless_overridden() -> None:
+    beams = partial(plan_field, "anneal_sweep_beams")
+
+    assert SWEEP_BEAMS == (0,)  # (the DP without a beam: each member's optimum)
+    assert beams(85) == beams(182) == beams(200) == SWEEP_BEAMS
+    assert beams(182, {"anneal_sweep_beams": "4"}) == (4,)
+    for days in (28, 84, 364):  # (where sweeps are not planned: the construction's beams)
+        assert beams(days) == plan_field("sweep_beams", days) and 0 not in beams(days)
 
 
 def test_sideways_lns_steps_are_planned_above_84_days_unless_overridden() -> None:
