@@ -24,6 +24,7 @@ wider beam and then exactly; a member without any valid schedule makes the probl
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -141,11 +142,15 @@ def _types(pricer: object, w: np.ndarray, limit: int, keep: Column | None) -> np
 
 
 def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
-          limit_s: float, type_limit: int = 0,
-          keep: Column | None = None) -> tuple[Column | None, bool]:
+          limit_s: float, type_limit: int = 0, keep: Column | None = None,
+          below: float = math.inf) -> tuple[Column | None, bool]:
     """The member's best schedule under ``w`` (None: none found) and whether the search
     that found none was exact (so there is none). ``type_limit``: first try with only that
-    many shift types (the DP's labels grow with them), then with all."""
+    many shift types (the DP's labels grow with them), then with all. ``below`` (a sweep:
+    what the member's current schedule costs): only a cheaper schedule is sought, so the DP
+    drops every partial schedule that cannot end below it; None then says only that none
+    cheaper was found, and the weekend-biased retries (for a member the beams found nothing
+    for at all) are not made."""
     from actors.solve.pricing import DpPricer
 
     if isinstance(pricer, DpPricer):
@@ -153,15 +158,18 @@ def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
         # A narrow beam keeps a state's cheapest labels, which may all have worked too many
         # weekends to finish: again with weekends made dearer, so cheaper means fewer of them.
         biased = w + WEEKEND_BIAS * pricer.rules.weekend_cells
-        tries = [(narrow, w), (narrow, biased)] if narrow is not None else []
-        tries += [(None, w), (None, biased)]
+        bounded = below < math.inf
+        spans = [narrow, None] if narrow is not None else [None]
+        tries = [(allowed, weights) for allowed in spans
+                 for weights in ([w] if bounded else [w, biased])]
         for allowed, weights in tries:
             for beam in beams:
-                cols, _, _ = pricer.price_matrix(weights, 1, allowed=allowed, beam=beam)
+                cols, _, _ = pricer.price_matrix(weights, 1, allowed=allowed, beam=beam,
+                                                 below=below)
                 if cols:
                     return cols[0], False
                 if beam == 0 and allowed is None:
-                    return None, True  # the exact DP: no valid schedule at all
+                    return None, not bounded  # the exact DP: no valid (or cheaper) schedule
         return None, False
     weights = {(d, s): float(w[d, s]) for d, s in zip(*np.nonzero(w), strict=True)}
     cols, _, optimal = pricer.price(weights, limit_s, seed)  # type: ignore[attr-defined]
@@ -281,9 +289,11 @@ def _sweep(cover: _Cover, cols: list, pricers: list, rng: random.Random,
             break
         cover.move(e, cols[e], -1)
         w = cover.weights(e)
+        now = _cost(w, cols[e])
         col, _ = _best(pricers[e], w, beams, seed,
-                       max(0.1, min(1.0, deadline - time.monotonic())), type_limit, cols[e])
-        if col is not None and _cost(w, col) < _cost(w, cols[e]) - 1e-9:
+                       max(0.1, min(1.0, deadline - time.monotonic())), type_limit, cols[e],
+                       below=now - 1e-9)
+        if col is not None and _cost(w, col) < now - 1e-9:
             cols[e] = col
             changed += 1
         cover.move(e, cols[e], 1)

@@ -157,3 +157,30 @@ def test_a_repair_replans_only_the_members_who_break_rules_and_gives_a_valid_ros
             assert fixed[st.id] == bad[st.id]
         else:
             assert fixed[st.id][st.days_off[0]] is None
+
+
+@pytest.mark.parametrize("number", [8, 9])
+def test_a_sweep_bounded_by_each_members_current_cost_finds_what_the_unbounded_dp_finds(
+        number: int) -> None:
+    from actors.solve.construct import _adopt, _best, _cost, _Cover
+
+    problem = instance(number)
+    greedy = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0)
+    pricers = make_pricers(problem)
+    cover = _Cover(problem)
+    cols = _adopt(problem, cover, greedy.roster)
+    cheaper = 0
+    for e, col in enumerate(cols):
+        cover.move(e, col, -1)
+        w = cover.weights(e)
+        now = _cost(w, col)
+        free, _ = _best(pricers[e], w, (0,), 0, 1.0)  # the oracle: the exact DP, no bound
+        bounded, none = _best(pricers[e], w, (0,), 0, 1.0, keep=col, below=now - 1e-9)
+        assert not none  # nothing cheaper is not "no valid schedule"
+        if _cost(w, free) < now - 1e-9:
+            assert bounded is not None and _cost(w, bounded) == pytest.approx(_cost(w, free))
+            cheaper += 1
+        else:
+            assert bounded is None
+        cover.move(e, col, 1)
+    assert 0 < cheaper < len(cols)  # both outcomes were met
