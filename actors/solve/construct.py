@@ -149,8 +149,9 @@ def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
     many shift types (the DP's labels grow with them), then with all. ``below`` (a sweep:
     what the member's current schedule costs): only a cheaper schedule is sought, so the DP
     drops every partial schedule that cannot end below it; None then says only that none
-    cheaper was found, and the weekend-biased retries (for a member the beams found nothing
-    for at all) are not made."""
+    cheaper was found. It is sought where the unbounded search would have returned one: in
+    the narrow types when there are (they hold ``keep``), without the weekend-biased retries
+    (for a member the beams found nothing for at all)."""
     from actors.solve.pricing import DpPricer
 
     if isinstance(pricer, DpPricer):
@@ -159,9 +160,11 @@ def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
         # weekends to finish: again with weekends made dearer, so cheaper means fewer of them.
         biased = w + WEEKEND_BIAS * pricer.rules.weekend_cells
         bounded = below < math.inf
-        spans = [narrow, None] if narrow is not None else [None]
-        tries = [(allowed, weights) for allowed in spans
-                 for weights in ([w] if bounded else [w, biased])]
+        if bounded:  # (``keep``'s types are in ``narrow``: it holds a valid schedule, so
+            tries = [(narrow, w)]  # a miss there means nothing cheaper, as before the bound)
+        else:
+            tries = [(allowed, weights) for allowed in ([narrow, None] if narrow is not None
+                                                        else [None]) for weights in (w, biased)]
         for allowed, weights in tries:
             for beam in beams:
                 cols, _, _ = pricer.price_matrix(weights, 1, allowed=allowed, beam=beam,

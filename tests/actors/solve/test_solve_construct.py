@@ -159,9 +159,9 @@ def test_a_repair_replans_only_the_members_who_break_rules_and_gives_a_valid_ros
             assert fixed[st.id][st.days_off[0]] is None
 
 
-@pytest.mark.parametrize("number", [8, 9])
+@pytest.mark.parametrize(("number", "type_limit"), [(8, 0), (9, 0), (9, 2)])
 def test_a_sweep_bounded_by_each_members_current_cost_finds_what_the_unbounded_dp_finds(
-        number: int) -> None:
+        number: int, type_limit: int) -> None:
     from actors.solve.construct import _adopt, _best, _cost, _Cover
 
     problem = instance(number)
@@ -174,8 +174,11 @@ def test_a_sweep_bounded_by_each_members_current_cost_finds_what_the_unbounded_d
         cover.move(e, col, -1)
         w = cover.weights(e)
         now = _cost(w, col)
-        free, _ = _best(pricers[e], w, (0,), 0, 1.0)  # the oracle: the exact DP, no bound
-        bounded, none = _best(pricers[e], w, (0,), 0, 1.0, keep=col, below=now - 1e-9)
+        # the oracle: the exact DP, no bound (with a type limit: the best in the member's
+        # narrowed types, which hold their current schedule's)
+        free, _ = _best(pricers[e], w, (0,), 0, 1.0, type_limit, keep=col)
+        bounded, none = _best(pricers[e], w, (0,), 0, 1.0, type_limit, keep=col,
+                              below=now - 1e-9)
         assert not none  # nothing cheaper is not "no valid schedule"
         if _cost(w, free) < now - 1e-9:
             assert bounded is not None and _cost(w, bounded) == pytest.approx(_cost(w, free))
@@ -184,3 +187,46 @@ def test_a_sweep_bounded_by_each_members_current_cost_finds_what_the_unbounded_d
             assert bounded is None
         cover.move(e, col, 1)
     assert 0 < cheaper < len(cols)  # both outcomes were met
+
+
+
+def spans_searched(pricer, *args, **kwargs) -> list:  # noqa: ANN001, ANN002, ANN003
+    """The ``allowed`` cells of every DP that ``_best(pricer, ...)`` runs."""
+    from actors.solve.construct import _best
+
+    spans: list = []
+    real = pricer.price_matrix
+
+    def recording(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        spans.append(k["allowed"])
+        return real(*a, **k)
+
+    pricer.price_matrix = recording
+    try:
+        _best(pricer, *args, **kwargs)
+    finally:
+        del pricer.price_matrix
+    return spans
+
+
+def test_a_bounded_re_plan_searches_only_the_narrowed_types_that_hold_the_current_schedule(
+        ) -> None:
+    from actors.solve.construct import _adopt, _cost, _Cover, _types
+
+    problem = instance(9)
+    greedy = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0)
+    pricers = make_pricers(problem)
+    cover = _Cover(problem)
+    cols = _adopt(problem, cover, greedy.roster)
+    narrowed = 0
+    for e, col in enumerate(cols):
+        cover.move(e, col, -1)
+        w = cover.weights(e)
+        narrow = _types(pricers[e], w, 2, col)
+        if narrow is not None:
+            narrowed += 1
+            spans = spans_searched(pricers[e], w, (0,), 0, 1.0, 2, keep=col,
+                                   below=_cost(w, col) - 1e-9)
+            assert spans and all(s is not None and (s == narrow).all() for s in spans)
+        cover.move(e, col, 1)
+    assert narrowed  # the case was met
