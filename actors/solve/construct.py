@@ -156,16 +156,14 @@ def _best(pricer: object, w: np.ndarray, beams: tuple[int, ...], seed: int,
 
     if isinstance(pricer, DpPricer):
         narrow = _types(pricer, w, type_limit, keep)
+        bounded = below < math.inf
+        # (bounded: ``keep``'s types are in ``narrow``, which so holds a valid schedule, and a
+        # miss there means nothing cheaper, as before the bound)
+        spans = [narrow] if bounded or narrow is None else [narrow, None]
         # A narrow beam keeps a state's cheapest labels, which may all have worked too many
         # weekends to finish: again with weekends made dearer, so cheaper means fewer of them.
-        biased = w + WEEKEND_BIAS * pricer.rules.weekend_cells
-        bounded = below < math.inf
-        if bounded:  # (``keep``'s types are in ``narrow``: it holds a valid schedule, so
-            tries = [(narrow, w)]  # a miss there means nothing cheaper, as before the bound)
-        else:
-            tries = [(allowed, weights) for allowed in ([narrow, None] if narrow is not None
-                                                        else [None]) for weights in (w, biased)]
-        for allowed, weights in tries:
+        costs = [w] if bounded else [w, w + WEEKEND_BIAS * pricer.rules.weekend_cells]
+        for allowed, weights in [(a, c) for a in spans for c in costs]:
             for beam in beams:
                 cols, _, _ = pricer.price_matrix(weights, 1, allowed=allowed, beam=beam,
                                                  below=below)

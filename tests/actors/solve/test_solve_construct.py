@@ -159,25 +159,36 @@ def test_a_repair_replans_only_the_members_who_break_rules_and_gives_a_valid_ros
             assert fixed[st.id][st.days_off[0]] is None
 
 
-@pytest.mark.parametrize(("number", "type_limit"), [(8, 0), (9, 0), (9, 2)])
-def test_a_sweep_bounded_by_each_members_current_cost_finds_what_the_unbounded_dp_finds(
-        number: int, type_limit: int) -> None:
-    from actors.solve.construct import _adopt, _best, _cost, _Cover
+
+def each_member_against_the_rest(number: int):  # noqa: ANN201 - a generator of tuples
+    """Every member of the instance's greedy roster in turn: their pricer, their cell weights
+    against everyone else and their schedule."""
+    from actors.solve.construct import _adopt, _Cover
 
     problem = instance(number)
     greedy = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0)
     pricers = make_pricers(problem)
     cover = _Cover(problem)
     cols = _adopt(problem, cover, greedy.roster)
-    cheaper = 0
     for e, col in enumerate(cols):
         cover.move(e, col, -1)
-        w = cover.weights(e)
+        yield pricers[e], cover.weights(e), col
+        cover.move(e, col, 1)
+
+
+@pytest.mark.parametrize(("number", "type_limit"), [(8, 0), (9, 0), (9, 2)])
+def test_a_sweep_bounded_by_each_members_current_cost_finds_what_the_unbounded_dp_finds(
+        number: int, type_limit: int) -> None:
+    from actors.solve.construct import _best, _cost
+
+    cheaper = members = 0
+    for pricer, w, col in each_member_against_the_rest(number):
+        members += 1
         now = _cost(w, col)
         # the oracle: the exact DP, no bound (with a type limit: the best in the member's
         # narrowed types, which hold their current schedule's)
-        free, _ = _best(pricers[e], w, (0,), 0, 1.0, type_limit, keep=col)
-        bounded, none = _best(pricers[e], w, (0,), 0, 1.0, type_limit, keep=col,
+        free, _ = _best(pricer, w, (0,), 0, 1.0, type_limit, keep=col)
+        bounded, none = _best(pricer, w, (0,), 0, 1.0, type_limit, keep=col,
                               below=now - 1e-9)
         assert not none  # nothing cheaper is not "no valid schedule"
         if _cost(w, free) < now - 1e-9:
@@ -185,9 +196,7 @@ def test_a_sweep_bounded_by_each_members_current_cost_finds_what_the_unbounded_d
             cheaper += 1
         else:
             assert bounded is None
-        cover.move(e, col, 1)
-    assert 0 < cheaper < len(cols)  # both outcomes were met
-
+    assert 0 < cheaper < members  # both outcomes were met
 
 
 def spans_searched(pricer, *args, **kwargs) -> list:  # noqa: ANN001, ANN002, ANN003
@@ -211,22 +220,14 @@ def spans_searched(pricer, *args, **kwargs) -> list:  # noqa: ANN001, ANN002, AN
 
 def test_a_bounded_re_plan_searches_only_the_narrowed_types_that_hold_the_current_schedule(
         ) -> None:
-    from actors.solve.construct import _adopt, _cost, _Cover, _types
+    from actors.solve.construct import _cost, _types
 
-    problem = instance(9)
-    greedy = construct(problem, time.monotonic() + NO_DEADLINE, max_sweeps=0)
-    pricers = make_pricers(problem)
-    cover = _Cover(problem)
-    cols = _adopt(problem, cover, greedy.roster)
     narrowed = 0
-    for e, col in enumerate(cols):
-        cover.move(e, col, -1)
-        w = cover.weights(e)
-        narrow = _types(pricers[e], w, 2, col)
+    for pricer, w, col in each_member_against_the_rest(9):
+        narrow = _types(pricer, w, 2, col)
         if narrow is not None:
             narrowed += 1
-            spans = spans_searched(pricers[e], w, (0,), 0, 1.0, 2, keep=col,
+            spans = spans_searched(pricer, w, (0,), 0, 1.0, 2, keep=col,
                                    below=_cost(w, col) - 1e-9)
             assert spans and all(s is not None and (s == narrow).all() for s in spans)
-        cover.move(e, col, 1)
     assert narrowed  # the case was met
