@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
+from actors.solve._anneal_moves import complete, fill, holder
 from actors.solve._anneal_rules import global_violation, local_violation, touch, window
 
 ROTATE = 14  # a rotation moves at most this many days and one more (<= 15: the move's arrays)
@@ -147,8 +148,14 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
             if m == 0:
                 continue
         elif kind < mix[6]:  # a member takes a short row's shift; a day off for it nearby
-            m, e1, d, lo, hi = _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day,
-                                     row_shift, old, cells_e, cells_d)
+            m, e1, d, lo, hi = fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day,
+                                    row_shift, old, cells_e, cells_d)
+            e2 = e1
+            if m == 0:
+                continue
+        elif kind < mix[7]:  # a member who works one day of a weekend works the other too
+            m, e1, d, lo, hi = complete(x, cnt, req, qual, allowed, forbid, row_ptr, rows,
+                                        wfirst, old, cells_e, cells_d)
             e2 = e1
             if m == 0:
                 continue
@@ -158,7 +165,7 @@ def anneal(x, cnt, h, tally, state, best, iters, t_start, t_end, weight, seed, m
                 continue
             q = np.random.randint(len(rq_e))
             e1, d = rq_e[q], rq_d[q]
-            e2 = _holder(x, e1, d, rq_s[q], np.random.randint(n_staff))
+            e2 = holder(x, e1, d, rq_s[q], np.random.randint(n_staff))
             if e2 < 0:
                 continue
             width = 1 + np.random.randint(min(7, days))
@@ -280,20 +287,6 @@ def _one_day(x, cells_e, cells_d, m, weekend, wfirst):
 
 
 @njit(cache=True, nogil=True)
-def _holder(x, e, d, s, start):
-    """A member other than ``e`` working shift ``s`` on day ``d`` (the first from ``start``
-    on), or -1: none, or ``e`` works it already."""
-    n_staff = x.shape[0]
-    if x[e, d] == s:
-        return -1
-    for k in range(n_staff):
-        c = (start + k) % n_staff
-        if c != e and x[c, d] == s:
-            return c
-    return -1
-
-
-@njit(cache=True, nogil=True)
 def _rotate(row, lo, hi, right, e, new, cells_e, cells_d):
     """Writes the cells of member ``e`` whose value changes when days ``lo..hi`` of ``row``
     rotate one day (``right``: each day takes the day before's value and ``lo`` takes
@@ -309,71 +302,6 @@ def _rotate(row, lo, hi, right, e, new, cells_e, cells_d):
             new[m], cells_e[m], cells_d[m] = v, e, j
             m += 1
     return m
-
-
-@njit(cache=True, nogil=True)
-def _fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day, row_shift, new, cells_e,
-          cells_d):
-    """A targeted move: a cover row below its requirement (found by a few random draws), a
-    qualified member who may work its shift that day and does not, and that cell set to it;
-    when the member was off that day, one of their worked days up to a week away becomes a
-    day off (their total stays; the annealer weighs the rest). Writes the move's cells and
-    returns (cells, member, day, window lo, window hi); 0 cells when no move was found."""
-    n_staff, days = x.shape
-    r = -1
-    if len(req) == 0:
-        return 0, 0, 0, 0, 0
-    for _ in range(32):
-        k = np.random.randint(len(req))
-        if cnt[k] < req[k]:
-            r = k
-            break
-    if r < 0:
-        return 0, 0, 0, 0, 0
-    d, t = row_day[r], row_shift[r]
-    e = -1
-    for _ in range(8):
-        k = np.random.randint(n_staff)
-        if qual[k, r] and allowed[k, d, t] and x[k, d] != t:
-            e = k
-            break
-    if e < 0:
-        return 0, 0, 0, 0, 0
-    new[0], cells_e[0], cells_d[0] = t, e, d
-    if x[e, d] >= 0 or days == 1:
-        return 1, e, d, d, d
-    d2 = _surplus_day(x, cnt, req, qual, row_ptr, rows, e, d)
-    if d2 < 0:
-        return 1, e, d, d, d
-    new[1], cells_e[1], cells_d[1] = -1, e, d2
-    return 2, e, d, min(d, d2), max(d, d2)
-
-
-@njit(cache=True, nogil=True)
-def _surplus_day(x, cnt, req, qual, row_ptr, rows, e, d):
-    """A day up to a week from ``d`` on which ``e`` works: drawn among those whose every row
-    of e's shift is above its requirement when there is one, else among them all; -1 if none."""
-    n_shifts = (row_ptr.shape[0] - 1) // x.shape[1]  # (row_ptr: one entry per day and shift)
-    worked, over = 0, 0
-    pick_any, pick_over = -1, -1
-    for d2 in range(max(0, d - 7), min(x.shape[1], d + 8)):
-        u = x[e, d2]
-        if d2 == d or u < 0:
-            continue
-        worked += 1
-        if np.random.randint(worked) == 0:
-            pick_any = d2
-        k = d2 * n_shifts + u
-        surplus = True
-        for i in range(row_ptr[k], row_ptr[k + 1]):
-            if qual[e, rows[i]] and cnt[rows[i]] <= req[rows[i]]:
-                surplus = False
-                break
-        if surplus:
-            over += 1
-            if np.random.randint(over) == 0:
-                pick_over = d2
-    return pick_over if pick_over >= 0 else pick_any
 
 
 @njit(cache=True, nogil=True)

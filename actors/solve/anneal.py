@@ -21,14 +21,20 @@ millions of cheap moves a second instead (numba, :mod:`actors.solve._anneal_kern
   their rows need and others fewer;
 - a member takes the shift of a cover row below its requirement (a targeted move), with a
   worked day up to a week away turned into a day off when that day was their day off;
+- a member who works one day of a weekend works the other day too (a targeted move), in a
+  shift type their neighbouring days allow, one of a row below its requirement first; half the
+  time a worked day up to a week away becomes a day off (minutes kept): a weekend worked on
+  one day spends one of the member's most weekends on one shift, and the other rules rarely
+  let two or three random moves in a row complete it;
 - a member who asked for a shift on a day and does not work it swaps a block of 1–7 days
   around that day with a member who works it (a targeted block swap: the cover is unchanged,
   the request is honoured if both members' rules allow it).
 
 Their shares come from the plan the annealer is built with (``plan.anneal_mix``, the rotations'
 ``plan.anneal_rotate``, the week moves' ``plan.anneal_weeks``, the fill share
-``plan.anneal_fill`` and the request share ``plan.anneal_requests``;
-:meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`, :meth:`Annealer.set_requests`).
+``plan.anneal_fill``, the weekend completions' ``plan.anneal_complete`` and the request share
+``plan.anneal_requests``; :meth:`Annealer.set_shares`, :meth:`Annealer.set_fill`,
+:meth:`Annealer.set_complete`, :meth:`Annealer.set_requests`).
 
 Moves are accepted on the objective's change plus, with :meth:`Annealer.set_split`, a shaping
 cost for every weekend a member works on one day only: where weekends are what runs out, such
@@ -87,6 +93,7 @@ class Annealer:
         if 4 <= len(shares) <= 6:
             shares = (*shares, *planned[len(shares) - 4:])
         self.fill = plan.anneal_fill
+        self.complete = max(0.0, plan.anneal_complete)  # (-1: make_plan had not decided)
         self.asked = max(0.0, plan.anneal_requests)  # (-1: make_plan had not decided)
         self.split = 0.0  # the one-day weekends' shaping cost (set_split; the phase sets it)
         self.quick = True  # a move on two valid members fails on its objective change alone
@@ -111,6 +118,11 @@ class Annealer:
         self.fill = share
         self._mix()
 
+    def set_complete(self, share: float) -> None:
+        """The share of weekend completions (a weekend worked on one day worked on both)."""
+        self.complete = share
+        self._mix()
+
     def set_requests(self, share: float) -> None:
         """The share of request moves (a block swapped around a broken shift request)."""
         self.asked = share
@@ -126,8 +138,8 @@ class Annealer:
     def _mix(self) -> None:
         asked = self.asked if len(self.rq_e) else 0.0
         rest = np.array(self.shares, dtype=np.float64) / sum(self.shares)
-        rest *= 1.0 - self.fill - asked
-        self.mix = np.cumsum([*rest, self.fill, asked])[:7].astype(np.float64)
+        rest *= 1.0 - self.fill - self.complete - asked
+        self.mix = np.cumsum([*rest, self.fill, self.complete, asked])[:8].astype(np.float64)
 
     def _static(self, p: RosterProblem) -> None:
         n_e, n_d, n_s = len(p.staff), p.horizon.days, len(p.shifts)

@@ -86,6 +86,12 @@ REQUESTS_SHARE = 0.15  # wherever annealing runs, this share of its moves are re
 # a member with a broken shift request swaps a block of days around it with a member working
 # the shift asked for (13 at 120 s, six pairs: median 1641 against 1810; 20 at 300 s lower in
 # three pairs of three; docs/solver.md, "The plan")
+COMPLETE_MAX_DAYS = LONG_DAYS  # up to this horizon
+COMPLETE_SHARE = 0.05  # of annealing's moves complete a weekend a member works on one day
+# (anneal.py): on 13 every short row is a weekend day, and its short shifts are its one-day
+# weekends less the 18 its weekends can spare. 13 at 120 s, four interleaved pairs: 1556 /
+# 1554 / 1545 / 1551 against 1817 / 1730 / 1838 / 1822. Not above 84 days: 20 and 22 alone
+# halve their one-day weekends and keep their short shifts (docs/benchmarks.md, 35th pass)
 ASKED_MAX_DAYS = 84  # up to this horizon annealing starts from every member's own best
 # schedule for their shift requests, the cover left to the walk (Instance 13 at 120 s, nine
 # interleaved pairs: median 1734 against 1778; docs/solver.md, "The plan")
@@ -177,6 +183,9 @@ class Plan:
     # 0 / 1: 1865 / 1782 against 2240 / 2373) but not the solve's, whose LNS after it ends
     # where it would have (120 s: 1731 / 1730 / 1730 against 1616 / 1694 / 1812); on
     # Instance 20 (180 s alone) 6781 against 6343 (docs/benchmarks.md, tenth pass)
+    anneal_complete: float = -1.0  # ... the share of its moves that complete a weekend a
+    # member works on one day (anneal.py; -1: make_plan decides, COMPLETE_SHARE up to
+    # COMPLETE_MAX_DAYS, else 0)
     anneal_requests: float = -1.0  # ... the share of its moves that swap a block around a
     # broken shift request with a member working the shift asked for (anneal.py; -1:
     # make_plan decides: REQUESTS_SHARE)
@@ -376,6 +385,8 @@ def make_plan(problem: RosterProblem, options: SolveOptions,
         changes["anneal_weeks"] = WEEKS_SHARE if days > WEEKS_MIN_DAYS else 0.0
     if plan.anneal_requests < 0:
         changes["anneal_requests"] = REQUESTS_SHARE
+    if plan.anneal_complete < 0:
+        changes["anneal_complete"] = COMPLETE_SHARE if days <= COMPLETE_MAX_DAYS else 0.0
     if not plan.anneal_from:
         changes["anneal_from"] = "requests" if days <= ASKED_MAX_DAYS else "incumbent"
     if plan.anneal_split < 0:

@@ -18,14 +18,17 @@ from tests.actors.solve.random_problems import random_problem
 DATA = Path(__file__).resolve().parents[2] / "data" / "shift_scheduling"
 LONG = time.monotonic() + 10**6
 SEEDS = [s for s in range(12) if s != 2]  # (2 has no valid roster)
-MOVES = {  # the shares of the untargeted moves, of fill moves and of request moves, and the
-    # one-day weekends' shaping cost
-    "plain": ((0.2, 0.2, 0.3, 0.3), 0.0, 0.0, 0.0),
-    "fill": ((0.2, 0.2, 0.3, 0.3), 0.5, 0.0, 0.0),  # (half the moves fill short rows)
-    "rotate": ((0.2, 0.2, 0.2, 0.2, 0.6), 0.1, 0.0, 0.0),  # (most moves rotate a member's days)
-    "requests": ((0.2, 0.2, 0.3, 0.3), 0.1, 0.5, 0.0),  # (half swap around a broken request)
-    "shaped": ((0.2, 0.2, 0.3, 0.3, 0.2), 0.1, 0.1, 0.5),  # (a one-day weekend: half a short row)
-    "weeks": ((0.1, 0.1, 0.1, 0.1, 0.1, 0.6), 0.1, 0.1, 0.0),  # (most swap days weeks apart)
+MOVES = {  # the shares of the untargeted moves, of fill moves, of weekend completions and of
+    # request moves, and the one-day weekends' shaping cost
+    "plain": ((0.2, 0.2, 0.3, 0.3), 0.0, 0.0, 0.0, 0.0),
+    "fill": ((0.2, 0.2, 0.3, 0.3), 0.5, 0.0, 0.0, 0.0),  # (half the moves fill short rows)
+    "rotate": ((0.2, 0.2, 0.2, 0.2, 0.6), 0.1, 0.0, 0.0, 0.0),  # (most rotate a member's days)
+    "requests": ((0.2, 0.2, 0.3, 0.3), 0.1, 0.0, 0.5, 0.0),  # (half swap around a request)
+    "shaped": ((0.2, 0.2, 0.3, 0.3, 0.2), 0.1, 0.0, 0.1, 0.5),  # (a one-day weekend: half a
+    # short row)
+    "weeks": ((0.1, 0.1, 0.1, 0.1, 0.1, 0.6), 0.1, 0.0, 0.1, 0.0),  # (most swap days weeks
+    # apart)
+    "complete": ((0.2, 0.2, 0.3, 0.3), 0.1, 0.5, 0.1, 0.0),  # (half complete a weekend)
 }
 
 
@@ -40,9 +43,10 @@ def start(problem: RosterProblem, seed: int = 0) -> Annealer:
 
 
 def use(ann: Annealer, moves: str) -> Annealer:
-    shares, fill, asked, shaping = MOVES[moves]
+    shares, fill, complete, asked, shaping = MOVES[moves]
     ann.set_shares(shares)
     ann.set_fill(fill)
+    ann.set_complete(complete)
     ann.set_requests(asked)
     ann.set_split(shaping)
     return ann
@@ -301,6 +305,44 @@ def test_fill_moves_change_nothing_when_no_row_is_short() -> None:
     ann = Annealer(problem, roster)
     before = ann.x.copy()
     ann.set_fill(1.0)
+    ann.run(2_000, 10.0, 10.0, 1.0, 0)  # hot: any move found would likely be taken
+    assert (ann.x == before).all()
+
+
+def one_member_half_a_weekend() -> RosterProblem:
+    """A week from a Monday (days 5 and 6 the weekend), shifts N and D (no N the day after a
+    D): A works exactly three shifts and at most one weekend, B may not work day 6, and the
+    cover asks for one D on day 6 only."""
+    return RosterProblem.model_validate({
+        "horizon": {"days": 7},
+        "shifts": [{"id": "N", "length_minutes": 480, "cannot_follow": ["D"]},
+                   {"id": "D", "length_minutes": 480}],
+        "staff": [{"id": "A", "min_total_minutes": 1440, "max_total_minutes": 1440,
+                   "max_weekends": 1},
+                  {"id": "B", "days_off": [6]}],
+        "cover": [{"day": 6, "shift_id": "D", "requirement": 1}]})
+
+
+def test_a_member_who_works_one_day_of_a_weekend_is_completed_to_both_and_keeps_their_minutes(
+        ) -> None:
+    problem = one_member_half_a_weekend()
+    roster = {"A": [None, None, "D", "D", None, "D", None], "B": [None] * 7}
+    ann = Annealer(problem, roster)
+    assert ann.best_objective == 100  # (day 6 short; A works Saturday only)
+    ann.set_complete(1.0)  # only completions, at temperature ~0: only improving ones are taken
+    ann.run(2_000, 1e-9, 1e-9, 1000.0, 0)
+    best = ann.best_roster()
+    assert best["A"][5:] == ["D", "D"]  # (not N on day 6: N may not follow a D)
+    assert sum(v is not None for v in best["A"]) == 3  # a weekday went for it
+    assert ann.best_objective == check_roster(problem, best).objective == 0
+
+
+def test_completions_change_nothing_when_no_weekend_is_worked_on_one_day() -> None:
+    problem = one_member_half_a_weekend()
+    roster = {"A": [None, None, "D", None, None, "D", "D"], "B": [None] * 7}
+    ann = Annealer(problem, roster)
+    before = ann.x.copy()
+    ann.set_complete(1.0)
     ann.run(2_000, 10.0, 10.0, 1.0, 0)  # hot: any move found would likely be taken
     assert (ann.x == before).all()
 

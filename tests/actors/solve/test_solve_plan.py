@@ -11,6 +11,7 @@ from actors.solve.plan import (
     ANNEAL_BOTH_END,
     ANNEAL_BOTH_MIN_DAYS,
     ANNEAL_END,
+    COMPLETE_SHARE,
     EXACT_MAX_DAYS,
     EXACT_MAX_TERMS,
     EXTRAS_MAX_DAYS,
@@ -177,7 +178,23 @@ def test_request_moves_are_planned_at_every_horizon_unless_overridden() -> None:
     roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
     assert Annealer(small, roster).asked == 0.0  # (Plan()'s -1: not decided, none)
     planned = make_plan(small, SolveOptions(workers=2))
-    assert Annealer(small, roster, planned).mix[-2] == pytest.approx(1.0 - REQUESTS_SHARE)
+    assert Annealer(small, roster, planned).mix[-1] == pytest.approx(1.0 - REQUESTS_SHARE)
+
+
+def test_weekend_completions_are_planned_up_to_84_days_unless_overridden() -> None:
+    from actors.solve.anneal import Annealer
+
+    share = partial(plan_field, "anneal_complete")
+
+    assert share(28) == share(84) == COMPLETE_SHARE > 0
+    assert share(85) == share(364) == 0.0
+    assert share(28, {"anneal_complete": "0"}) == 0.0
+    small = random_problem(0)
+    roster = construct(small, time.monotonic() + 60, seed=0, max_sweeps=0).roster
+    assert Annealer(small, roster).complete == 0.0  # (Plan()'s -1: not decided, none)
+    planned = make_plan(small, SolveOptions(workers=2))
+    mix = Annealer(small, roster, planned).mix  # (completions: between the last two bounds)
+    assert mix[-1] - mix[-2] == pytest.approx(COMPLETE_SHARE)
 
 
 def test_week_moves_are_planned_above_84_days_unless_overridden() -> None:
