@@ -54,11 +54,9 @@ def fill(x, cnt, req, qual, allowed, row_ptr, rows, row_day, row_shift, new, cel
     new[0], cells_e[0], cells_d[0] = t, e, d
     if x[e, d] >= 0 or days == 1:
         return 1, e, d, d, d
-    d2 = surplus_day(x, cnt, req, qual, row_ptr, rows, e, d, d, d)
-    if d2 < 0:
-        return 1, e, d, d, d
-    new[1], cells_e[1], cells_d[1] = -1, e, d2
-    return 2, e, d, min(d, d2), max(d, d2)
+    m, lo, hi = day_off_near(x, cnt, req, qual, row_ptr, rows, e, d, d, d, new, cells_e,
+                             cells_d)
+    return m, e, d, lo, hi
 
 
 @njit(cache=True, nogil=True)
@@ -87,6 +85,19 @@ def surplus_day(x, cnt, req, qual, row_ptr, rows, e, d, skip_lo, skip_hi):
             if np.random.randint(over) == 0:
                 pick_over = d2
     return pick_over if pick_over >= 0 else pick_any
+
+
+@njit(cache=True, nogil=True)
+def day_off_near(x, cnt, req, qual, row_ptr, rows, e, d, skip_lo, skip_hi, new, cells_e,
+                 cells_d):
+    """After the move's first cell (member ``e`` on day ``d``), a second: one of e's worked
+    days up to a week away, outside ``skip_lo..skip_hi``, made a day off (``surplus_day``).
+    Returns (cells, window lo, window hi): 1 cell and ``d`` alone when there is none."""
+    d2 = surplus_day(x, cnt, req, qual, row_ptr, rows, e, d, skip_lo, skip_hi)
+    if d2 < 0:
+        return 1, d, d
+    new[1], cells_e[1], cells_d[1] = -1, e, d2
+    return 2, min(d, d2), max(d, d2)
 
 
 @njit(cache=True, nogil=True)
@@ -137,8 +148,6 @@ def complete(x, cnt, req, qual, allowed, forbid, row_ptr, rows, wfirst, new, cel
     new[0], cells_e[0], cells_d[0] = t, e, d
     if np.random.random() < 0.5:
         return 1, e, d, d, d
-    d2 = surplus_day(x, cnt, req, qual, row_ptr, rows, e, d, sat, sat + 1)
-    if d2 < 0:
-        return 1, e, d, d, d
-    new[1], cells_e[1], cells_d[1] = -1, e, d2
-    return 2, e, d, min(d, d2), max(d, d2)
+    m, lo, hi = day_off_near(x, cnt, req, qual, row_ptr, rows, e, d, sat, sat + 1, new,
+                             cells_e, cells_d)
+    return m, e, d, lo, hi

@@ -159,7 +159,6 @@ def test_a_repair_replans_only_the_members_who_break_rules_and_gives_a_valid_ros
             assert fixed[st.id][st.days_off[0]] is None
 
 
-
 def each_member_against_the_rest(number: int):  # noqa: ANN201 - a generator of tuples
     """Every member of the instance's greedy roster in turn: their pricer, their cell weights
     against everyone else and their schedule."""
